@@ -1,0 +1,322 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+
+#define DB_MAX_ATTEMPTS	10	/* serialization retries before giving up */
+
+static PGconn		*conn;
+static unsigned char	 prepared[STMT__MAX];
+static time_t		 last_failure;
+static struct db_stats	 stats;
+static const char	*app_name = "musclemap";
+
+const struct db_stats *
+db_stats(void)
+{
+	return &stats;
+}
+
+void
+db_set_application(const char *name)
+{
+	app_name = name;
+}
+
+PGconn *
+db_conn(void)
+{
+	return conn;
+}
+
+int
+db_connected(void)
+{
+	return conn != NULL && PQstatus(conn) == CONNECTION_OK;
+}
+
+void
+db_disconnect(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+	memset(prepared, 0, sizeof(prepared));
+}
+
+int
+db_connect(void)
+{
+	const char	*keys[6], *vals[6];
+	char		 timeout[16], options[64];
+	time_t		 now = time(NULL);
+
+	if (db_connected())
+		return 0;
+	db_disconnect();
+	/* While the server is down, fail fast instead of per request. */
+	if (last_failure != 0 && now - last_failure < 1)
+		return -1;
+	snprintf(timeout, sizeof(timeout), "%d", cfg->db_connect_timeout);
+	snprintf(options, sizeof(options), "-c statement_timeout=%d",
+	    cfg->db_statement_timeout_ms);
+	keys[0] = "dbname";		vals[0] = cfg->database_url;
+	keys[1] = "connect_timeout";	vals[1] = timeout;
+	keys[2] = "options";		vals[2] = options;
+	keys[3] = "application_name";	vals[3] = app_name;
+	keys[4] = "client_encoding";	vals[4] = "UTF8";
+	keys[5] = NULL;			vals[5] = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("database connection failed: %s",
+		    PQerrorMessage(conn));
+		db_disconnect();
+		last_failure = now;
+		return -1;
+	}
+	last_failure = 0;
+	stats.reconnects++;
+	return 0;
+}
+
+static int
+prepare(enum stmt s)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (prepared[s])
+		return 0;
+	res = PQprepare(conn, stmt_name(s), stmt_sql(s), stmt_nparams(s),
+	    NULL);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		log_warnx("prepare %s failed: %s", stmt_name(s),
+		    PQresultErrorMessage(res));
+	PQclear(res);
+	if (!ok)
+		return -1;
+	prepared[s] = 1;
+	return 0;
+}
+
+static const char *
+sqlstate(const PGresult *res)
+{
+	const char	*s;
+
+	if (res == NULL)
+		return "08006";
+	s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return s ? s : "";
+}
+
+static int
+is_conn_error(const PGresult *res)
+{
+	const char	*s = sqlstate(res);
+
+	return PQstatus(conn) != CONNECTION_OK || strncmp(s, "08", 2) == 0 ||
+	    strcmp(s, "57P01") == 0 || strcmp(s, "57P02") == 0 ||
+	    strcmp(s, "57P03") == 0;
+}
+
+static int
+is_retryable(const PGresult *res)
+{
+	const char	*s = sqlstate(res);
+
+	return strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0;
+}
+
+static int
+ok_status(const PGresult *res)
+{
+	ExecStatusType	st = PQresultStatus(res);
+
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* Maps a failed result to the contract's envelope; logs internal detail. */
+static void
+reply_pg_error(struct req *r, enum stmt s, const PGresult *res)
+{
+	const char	*state = sqlstate(res);
+	const char	*msg = res ? PQresultErrorField(res,
+	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (strncmp(state, "MM", 2) == 0) {
+		/* Raised on purpose by a stored function: message is safe. */
+		static const struct { const char *st; enum err e; } map[] = {
+			{ "MM400", ERR_VALIDATION },
+			{ "MM402", ERR_INSUFFICIENT_CREDITS },
+			{ "MM401", ERR_UNAUTHORIZED },
+			{ "MM403", ERR_FORBIDDEN },
+			{ "MM404", ERR_NOT_FOUND },
+			{ "MM409", ERR_CONFLICT },
+			{ "MM429", ERR_RATE_LIMITED },
+			{ "MM503", ERR_SERVICE_UNAVAILABLE },
+		};
+		size_t	i;
+
+		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (strcmp(state, map[i].st) == 0) {
+				if (r != NULL)
+					err_reply(r, map[i].e, msg);
+				return;
+			}
+	}
+	stats.errors++;
+	log_warnx("statement %s failed (%s): %s", stmt_name(s), state,
+	    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+	if (r == NULL)
+		return;
+	if (res == NULL || is_conn_error(res) || strcmp(state, "57014") == 0)
+		err_reply(r, ERR_SERVICE_UNAVAILABLE, "Database unavailable");
+	else if (strcmp(state, "23505") == 0)
+		err_reply(r, ERR_CONFLICT, "This already exists");
+	else if (strncmp(state, "22", 2) == 0 || strcmp(state, "23514") == 0)
+		err_reply(r, ERR_VALIDATION, "A value is out of range");
+	else
+		err_reply(r, ERR_INTERNAL, NULL);
+}
+
+static PGresult *
+run(enum stmt s, const char *const *params)
+{
+	if (prepare(s) == -1)
+		return NULL;
+	stats.queries++;
+	return PQexecPrepared(conn, stmt_name(s), stmt_nparams(s), params,
+	    NULL, NULL, 0);
+}
+
+static int
+simple(const char *sql)
+{
+	PGresult	*res = PQexec(conn, sql);
+	int		 ok = ok_status(res);
+
+	if (!ok && is_retryable(res)) {
+		PQclear(res);
+		return 1;
+	}
+	if (!ok)
+		log_warnx("%s failed: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Sleeps 2^attempt ms with jitter, capped, before a retry. */
+static void
+backoff(int attempt)
+{
+	struct timespec	ts;
+	long		ms = 1L << (attempt < 7 ? attempt : 7);
+
+	ms = ms / 2 + (long)(rand() % (int)(ms + 1));
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+static PGresult *
+run_serializable(enum stmt s, const char *const *params, int *retryable)
+{
+	PGresult	*res;
+	int		 rc;
+
+	*retryable = 0;
+	if ((rc = simple("BEGIN ISOLATION LEVEL SERIALIZABLE")) != 0)
+		return NULL;
+	res = run(s, params);
+	if (res == NULL || !ok_status(res)) {
+		*retryable = is_retryable(res);
+		(void)simple("ROLLBACK");
+		return res;
+	}
+	if ((rc = simple("COMMIT")) != 0) {
+		*retryable = rc == 1;
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+PGresult *
+db_exec(struct req *r, enum db_mode mode, enum stmt s,
+    const char *const *params)
+{
+	PGresult	*res = NULL;
+	int		 attempt, retryable, reconnected = 0;
+
+	for (attempt = 0; attempt < DB_MAX_ATTEMPTS; attempt++) {
+		if (db_connect() == -1) {
+			if (r != NULL)
+				err_reply(r, ERR_SERVICE_UNAVAILABLE,
+				    "Database unavailable");
+			return NULL;
+		}
+		retryable = 0;
+		if (mode == DB_SERIALIZABLE)
+			res = run_serializable(s, params, &retryable);
+		else
+			res = run(s, params);
+		if (res != NULL && ok_status(res))
+			return res;
+		if (retryable) {
+			PQclear(res);
+			res = NULL;
+			stats.serialization_retries++;
+			backoff(attempt);
+			continue;
+		}
+		if (is_conn_error(res) && !reconnected) {
+			/* The server went away under us: reopen once. */
+			PQclear(res);
+			res = NULL;
+			db_disconnect();
+			last_failure = 0;
+			reconnected = 1;
+			continue;
+		}
+		break;
+	}
+	reply_pg_error(r, s, res);
+	PQclear(res);
+	return NULL;
+}
+
+int
+db_reply_json(struct req *r, enum db_mode mode, enum stmt s,
+    const char *const *params, int status)
+{
+	PGresult	*res = db_exec(r, mode, s, params);
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		err_reply(r, ERR_NOT_FOUND, NULL);
+		return -1;
+	}
+	http_json(r, status, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+PGresult *
+db_exec_sql(const char *sql)
+{
+	if (db_connect() == -1)
+		return NULL;
+	return PQexec(conn, sql);
+}

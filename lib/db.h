@@ -1,0 +1,62 @@
+/*
+ * db: the worker's PostgreSQL connection and its named statements.
+ *
+ * One libpq connection per worker process, opened lazily with a 5 s connect
+ * timeout and a 30 s statement timeout.  Statements come from the table in
+ * stmt.c, are prepared on first use on each connection and run with bound
+ * parameters only.  A broken connection (the server restarted) is reopened
+ * and the statement run again once; writes are safe to run again because a
+ * statement that lost its connection never committed.
+ */
+#ifndef MM_DB_H
+#define MM_DB_H
+
+#include <libpq-fe.h>
+
+#include "stmt.h"
+
+struct req;
+
+enum db_mode {
+	DB_READ,		/* autocommit, READ COMMITTED */
+	DB_SERIALIZABLE,	/* own SERIALIZABLE transaction, retried */
+};
+
+struct db_stats {
+	unsigned long	queries;
+	unsigned long	reconnects;
+	unsigned long	serialization_retries;
+	unsigned long	errors;
+};
+
+/* Names the connection (application_name) after the program. */
+void		 db_set_application(const char *);
+/* Opens the connection now; 0 or -1 (logged).  Optional: calls connect. */
+int		 db_connect(void);
+void		 db_disconnect(void);
+int		 db_connected(void);
+const struct db_stats *db_stats(void);
+
+/*
+ * Runs stmt with params (stmt_nparams(stmt) strings, NULL for SQL NULL).
+ * Returns the result (the caller PQclear()s it) when the statement
+ * succeeded.  Otherwise writes the matching error envelope into r (when r
+ * is not NULL), logs, and returns NULL.  Errors the stored functions raise
+ * with SQLSTATE MMnnn become contract errors with the function's message.
+ */
+PGresult	*db_exec(struct req *r, enum db_mode, enum stmt,
+		    const char *const *params);
+
+/*
+ * Runs a statement whose one column of one row is a JSON document, and
+ * replies with it and the given status.  Returns 0, or -1 after an error
+ * reply.  An empty result or SQL NULL answers 404.
+ */
+int		 db_reply_json(struct req *r, enum db_mode, enum stmt,
+		    const char *const *params, int status);
+
+/* Runs a plain SQL string outside the statement table (tools only). */
+PGresult	*db_exec_sql(const char *sql);
+PGconn		*db_conn(void);
+
+#endif

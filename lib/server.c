@@ -1,0 +1,366 @@
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "mem.h"
+#include "route.h"
+#include "server.h"
+#include "util.h"
+
+extern char **environ;
+
+#define MAX_WORKERS	256
+#define BODY_MAX	(1024 * 1024)	/* nginx enforces the same cap */
+
+static volatile sig_atomic_t	stop_requested;
+static volatile sig_atomic_t	reload_requested;
+
+/* Takes a client's X-Request-Id when well formed, else makes one. */
+static void
+set_request_id(struct req *r)
+{
+	const char	*id = req_env(r, "HTTP_X_REQUEST_ID");
+	size_t		 n, i;
+
+	if (id != NULL && (n = strlen(id)) >= 1 && n <= 128) {
+		for (i = 0; i < n; i++)
+			if (!util_is_idchar(id[i]))
+				break;
+		if (i == n) {
+			memcpy(r->request_id, id, n + 1);
+			return;
+		}
+	}
+	util_random_hex(r->request_id, 16);
+}
+
+static void
+handle(const struct app *app, struct req *r)
+{
+	set_request_id(r);
+	log_set_request(r->request_id, r->remote_addr);
+	route_dispatch(r, app->routes, app->nroutes);
+	log_set_request(NULL, NULL);
+}
+
+/* Length of the body announced by CONTENT_LENGTH; -1 when malformed. */
+static long
+content_length(const struct req *r)
+{
+	const char	*v = req_env(r, "CONTENT_LENGTH");
+	char		*end;
+	long		 n;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	n = strtol(v, &end, 10);
+	return (*end != '\0' || n < 0) ? -1 : n;
+}
+
+static int
+run_cgi(const struct app *app)
+{
+	struct req	 r;
+	struct buf	 o = { 0 };
+	long		 len;
+
+	req_init(&r, environ);
+	len = content_length(&r);
+	if (len < 0 || len > BODY_MAX) {
+		set_request_id(&r);
+		err_reply(&r, len < 0 ? ERR_VALIDATION : ERR_PAYLOAD_TOO_LARGE,
+		    len < 0 ? "Bad Content-Length" : NULL);
+	} else {
+		r.body = malloc((size_t)len + 1);
+		r.body_len = fread(r.body, 1, (size_t)len, stdin);
+		r.body[r.body_len] = '\0';
+		handle(app, &r);
+	}
+	http_serialize(&r, &o);
+	fwrite(o.s, 1, o.len, stdout);
+	fflush(stdout);
+	buf_free(&o);
+	req_free(&r);
+	db_disconnect();
+	return 0;
+}
+
+/*
+ * TERM: finish the request in hand, then leave.  The handler is installed
+ * without SA_RESTART and the request with FCGI_FAIL_ACCEPT_ON_INTR, so an
+ * idle worker's accept() returns at once and the loop ends normally.
+ */
+static void
+worker_sigterm(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+worker_loop(const struct app *app)
+{
+	FCGX_Request		 fr;
+	struct sigaction	 sa;
+	struct req		 r;
+	struct buf		 o = { 0 };
+	long			 len;
+	char			*body;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_errorx("FCGX_Init failed");
+		_exit(1);
+	}
+	/* libfcgi installs its own TERM handler; ours must win. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_sigterm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	if (app->init != NULL && app->init() != 0) {
+		log_errorx("worker initialisation failed");
+		_exit(1);
+	}
+	while (!stop_requested) {
+		if (FCGX_Accept_r(&fr) < 0)
+			break;
+		req_init(&r, fr.envp);
+		len = content_length(&r);
+		if (len < 0 || len > BODY_MAX) {
+			set_request_id(&r);
+			err_reply(&r, len < 0 ? ERR_VALIDATION :
+			    ERR_PAYLOAD_TOO_LARGE, len < 0 ?
+			    "Bad Content-Length" : NULL);
+		} else {
+			body = xmalloc((size_t)len + 1);
+			r.body = body;
+			r.body_len = (size_t)(len > 0 ?
+			    FCGX_GetStr(body, (int)len, fr.in) : 0);
+			body[r.body_len] = '\0';
+			handle(app, &r);
+		}
+		buf_reset(&o);
+		http_serialize(&r, &o);
+		FCGX_PutStr(o.s, (int)o.len, fr.out);
+		FCGX_Finish_r(&fr);
+		req_free(&r);
+	}
+	buf_free(&o);
+	FCGX_Free(&fr, 1);
+	db_disconnect();
+	exit(0);
+}
+
+struct worker {
+	pid_t	pid;
+	time_t	started;
+};
+
+static void
+master_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static pid_t
+spawn(const struct app *app, struct worker *w)
+{
+	pid_t	pid = fork();
+
+	if (pid == -1) {
+		log_warn("fork");
+		return -1;
+	}
+	if (pid == 0) {
+		srand((unsigned)(time(NULL) ^ getpid()));
+		worker_loop(app);
+	}
+	w->pid = pid;
+	w->started = time(NULL);
+	return pid;
+}
+
+/* Waits up to secs for every worker to exit; returns how many remain. */
+static int
+reap(struct worker *ws, int n, int secs)
+{
+	int	i, left = 0, status;
+	time_t	until = time(NULL) + secs;
+	pid_t	pid;
+
+	do {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			for (i = 0; i < n; i++)
+				if (ws[i].pid == pid)
+					ws[i].pid = 0;
+		for (left = 0, i = 0; i < n; i++)
+			if (ws[i].pid > 0)
+				left++;
+		if (left > 0)
+			usleep(20000);
+	} while (left > 0 && time(NULL) < until);
+	return left;
+}
+
+static int
+run_master(const struct app *app)
+{
+	struct worker		 ws[MAX_WORKERS];
+	struct sigaction	 sa;
+	sigset_t		 mask, old;
+	int			 n = cfg->workers, i, status, crashes = 0;
+	pid_t			 pid;
+
+	memset(ws, 0, sizeof(ws));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = master_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	log_info("starting %d workers", n);
+	for (i = 0; i < n; i++)
+		spawn(app, &ws[i]);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	while (!stop_requested) {
+		pid = waitpid(-1, &status, 0);
+		if (pid == -1 && errno == EINTR) {
+			if (reload_requested) {
+				/* Replace workers one at a time. */
+				reload_requested = 0;
+				log_info("replacing workers");
+				for (i = 0; i < n && !stop_requested; i++) {
+					pid_t	old_pid = ws[i].pid;
+
+					spawn(app, &ws[i]);
+					if (old_pid > 0) {
+						kill(old_pid, SIGTERM);
+						waitpid(old_pid, &status, 0);
+					}
+				}
+			}
+			continue;
+		}
+		if (pid <= 0) {
+			sleep(1);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			if (ws[i].pid != pid)
+				continue;
+			ws[i].pid = 0;
+			if (stop_requested)
+				break;
+			if (WIFSIGNALED(status))
+				log_warnx("worker %ld killed by signal %d",
+				    (long)pid, WTERMSIG(status));
+			else if (WEXITSTATUS(status) != 0)
+				log_warnx("worker %ld exited with status %d",
+				    (long)pid, WEXITSTATUS(status));
+			/* A worker that dies at once: don't spin. */
+			if (time(NULL) - ws[i].started < 1) {
+				if (++crashes > 5)
+					sleep(1);
+			} else
+				crashes = 0;
+			sigprocmask(SIG_BLOCK, &mask, &old);
+			spawn(app, &ws[i]);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			break;
+		}
+	}
+	log_info("stopping workers");
+	for (i = 0; i < n; i++)
+		if (ws[i].pid > 0)
+			kill(ws[i].pid, SIGTERM);
+	if (reap(ws, n, 10) > 0) {
+		for (i = 0; i < n; i++)
+			if (ws[i].pid > 0)
+				kill(ws[i].pid, SIGKILL);
+		reap(ws, n, 2);
+	}
+	return 0;
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [--check | --routes]\n"
+	    "  Under spawn-fcgi: serves FastCGI with MM_WORKERS workers.\n"
+	    "  From a shell: serves one CGI request described by the\n"
+	    "  environment (REQUEST_METHOD, PATH_INFO, QUERY_STRING, ...).\n"
+	    "  --check   validate the configuration and print it\n"
+	    "  --routes  print the route table\n", prog);
+}
+
+int
+server_main(const struct app *app, int argc, char **argv)
+{
+	char	errbuf[512];
+	int	lvl;
+	size_t	i;
+
+	if (argc > 1 && strcmp(argv[1], "--routes") == 0) {
+		for (i = 0; i < app->nroutes; i++)
+			printf("%s %s\n", app->routes[i].method,
+			    app->routes[i].pattern);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--check") != 0) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (cfg_load(errbuf, sizeof(errbuf)) == -1) {
+		fprintf(stderr, "%s: configuration error: %s\n", app->name,
+		    errbuf);
+		return 1;
+	}
+	if ((lvl = log_level_parse(cfg->log_level)) < 0) {
+		fprintf(stderr, "%s: configuration error: MM_LOG_LEVEL: "
+		    "expected error, warn, info or debug\n", app->name);
+		return 1;
+	}
+	if (argc > 1) {
+		cfg_dump();
+		return 0;
+	}
+	log_init(app->name, (enum log_level)lvl);
+	db_set_application(app->name);
+	srand((unsigned)(time(NULL) ^ getpid()));
+	if (FCGX_IsCGI())
+		return run_cgi(app);
+	return run_master(app);
+}

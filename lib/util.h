@@ -1,0 +1,21 @@
+/*
+ * util: small helpers with no better home: randomness, hashing and hex.
+ */
+#ifndef MM_UTIL_H
+#define MM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fills out with 2*nbytes lowercase hex digits of CSPRNG output + NUL. */
+void	 util_random_hex(char *out, size_t nbytes);
+/* Lowercase hex SHA-256 of data into out (65 bytes). */
+void	 util_sha256_hex(const void *data, size_t n, char out[65]);
+/* 64-bit FNV-1a, for ETags and cache keys (not for security). */
+uint64_t util_fnv1a(const void *data, size_t n);
+/* Characters allowed in a client-supplied X-Request-Id. */
+int	 util_is_idchar(int c);
+/* Constant-time comparison of two equal-length buffers. */
+int	 util_ct_equal(const void *a, const void *b, size_t n);
+
+#endif
