@@ -1,0 +1,63 @@
+/*
+ * misc: health, readiness and the small endpoints of contract §11.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "rds.h"
+#include "route.h"
+#include "server.h"
+
+/* GET /api/health: 200, 503 when the database is unreachable. */
+static void
+get_health(struct req *r)
+{
+	PGresult	*res;
+	struct buf	 b = { 0 };
+	const char	*redis = rds_status();
+
+	if ((res = db_exec(r, DB_READ, STMT_HEALTH_POOL, NULL)) == NULL)
+		return;
+	buf_printf(&b, "{\"status\":\"%s\",\"version\":",
+	    strcmp(redis, "disconnected") == 0 ? "degraded" : "healthy");
+	buf_json_str(&b, cfg->version);
+	buf_printf(&b, ",\"database\":\"connected\",\"redis\":\"%s\","
+	    "\"poolStats\":%s,\"workers\":%d}", redis,
+	    PQgetvalue(res, 0, 0), cfg->workers);
+	PQclear(res);
+	http_json_buf(r, 200, &b);
+}
+
+/* GET /api/ready: 200, 503. */
+static void
+get_ready(struct req *r)
+{
+	PGresult	*res;
+
+	if ((res = db_exec(r, DB_READ, STMT_PING, NULL)) == NULL)
+		return;
+	PQclear(res);
+	http_json(r, 200, "{\"ready\":true}", 14);
+}
+
+static const struct route routes[] = {
+	{ "GET", "/api/health", get_health, 0 },
+	{ "GET", "/api/ready", get_ready, 0 },
+};
+
+static const struct app app = {
+	"misc", routes, sizeof(routes) / sizeof(routes[0]), NULL,
+};
+
+int
+main(int argc, char **argv)
+{
+	return server_main(&app, argc, argv);
+}
