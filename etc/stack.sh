@@ -1,0 +1,524 @@
+#!/usr/bin/env bash
+# stack.sh: the local MuscleMap stack (PostgreSQL, Redis, the FastCGI
+# binaries under spawn-fcgi, nginx), all of its state under var/.
+#
+#   etc/stack.sh deps|start|stop|status|run|test|test-asan|test-sql|
+#                test-http|bench|install-cron
+#
+# The Makefile calls it; every setting comes from the environment (README,
+# "Configuration").  Components are started only when not already running,
+# so start is idempotent, and a port held by something else stops start
+# with a message instead of disturbing it.
+set -euo pipefail
+
+MM_ROOT=${MM_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+cd "$MM_ROOT"
+
+: "${MM_HTTP_PORT:=8080}"
+: "${MM_HTTPS_PORT:=8443}"
+: "${MM_PG_PORT:=55432}"
+: "${MM_REDIS_PORT:=56379}"
+: "${REDIS_ENABLED:=true}"
+: "${MM_VAR_DIR:=$MM_ROOT/var}"
+: "${MM_BIN_DIR:=$MM_ROOT}"
+: "${MM_CORS_ORIGINS:=*}"
+: "${MM_WORKERS:=4}"
+: "${MM_STATIC_RATE:=2000}"
+: "${MM_STATIC_BURST:=4000}"
+: "${MM_ACCESS_LOG:=on}"
+case $MM_BIN_DIR in /*) ;; *) MM_BIN_DIR=$MM_ROOT/$MM_BIN_DIR ;; esac
+case $MM_VAR_DIR in /*) ;; *) MM_VAR_DIR=$MM_ROOT/$MM_VAR_DIR ;; esac
+export MM_ROOT MM_HTTP_PORT MM_HTTPS_PORT MM_PG_PORT MM_REDIS_PORT \
+	REDIS_ENABLED MM_VAR_DIR MM_BIN_DIR MM_CORS_ORIGINS MM_WORKERS
+export DATABASE_URL=${DATABASE_URL:-postgresql://musclemap@127.0.0.1:$MM_PG_PORT/musclemap}
+export MM_REDIS_URL=${MM_REDIS_URL:-redis://127.0.0.1:$MM_REDIS_PORT}
+export MM_SQL_DIR=$MM_ROOT/sql
+
+PG_BIN=/usr/lib/postgresql/15/bin
+GROUPS_ALL="auth catalog workouts economy journey community messaging tips misc"
+DEB_PACKAGES="build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi
+ libpq-dev libhiredis-dev libcjson-dev libssl-dev libjwt-dev check
+ libsubunit-dev nginx libnginx-mod-nchan postgresql-15 postgresql-contrib
+ postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl redis-server
+ redis-tools wrk openssl gettext-base python3 curl ca-certificates
+ postgresql-client-15"
+
+# A short private directory for what must not live under a long or
+# unreadable checkout path: unix sockets (107-byte limit) and, when the
+# postgres account cannot reach var/, the database cluster.
+HASH=$(printf %s "$MM_ROOT" | sha256sum | cut -c1-10)
+PRIVATE=/var/tmp/musclemap-$HASH
+if [ ${#MM_VAR_DIR} -le 60 ]; then
+	MM_RUN_DIR=$MM_VAR_DIR/run
+else
+	MM_RUN_DIR=$PRIVATE/run
+fi
+export MM_RUN_DIR
+MM_NGINX_DIR=$MM_VAR_DIR/nginx
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# ---------------------------------------------------------------- deps
+
+cmd_deps() {
+	local missing=() p
+	for p in $DEB_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if ! is_root; then
+		say "Missing Debian packages. As root, run:"
+		say "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+		exit 1
+	fi
+	say "Installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Debian starts the packaged services; this stack runs its own.
+	for svc in nginx redis-server postgresql; do
+		service "$svc" stop >/dev/null 2>&1 || true
+	done
+}
+
+# ---------------------------------------------------------------- helpers
+
+# 0 when something accepts connections on 127.0.0.1:$1.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+pidfile_alive() {
+	local f=$1 p
+	[ -f "$f" ] || return 1
+	p=$(head -n1 "$f" 2>/dev/null || true)
+	pid_alive "$p"
+}
+
+require_port_free() {
+	port_busy "$1" && die "port $1 ($2) is already in use by another" \
+		"process; stop it or choose another port with $3"
+	return 0
+}
+
+pg_dir() {
+	if [ -f "$MM_VAR_DIR/pg.location" ]; then
+		cat "$MM_VAR_DIR/pg.location"
+		return
+	fi
+	local dir=$MM_VAR_DIR/pg
+	if is_root && ! runuser -u postgres -- test -x "$MM_VAR_DIR" 2>/dev/null; then
+		dir=$PRIVATE/pg
+	fi
+	printf '%s\n' "$dir" > "$MM_VAR_DIR/pg.location"
+	printf '%s\n' "$dir"
+}
+
+as_pg() {
+	if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+psql_admin() {
+	local u=postgres
+	is_root || u=$(id -un)
+	psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$MM_PG_PORT" -U "$u" "$@"
+}
+
+mkdirs() {
+	mkdir -p "$MM_VAR_DIR"/{log,tmp,redis,tls,nginx,cache/static} "$MM_RUN_DIR"
+	chmod 755 "$MM_VAR_DIR"
+}
+
+secrets() {
+	if [ -z "${MM_JWT_SECRET:-}" ] && [ ! -s "$MM_VAR_DIR/jwt.secret" ]; then
+		(umask 077; openssl rand -hex 32 > "$MM_VAR_DIR/jwt.secret")
+	fi
+	if [ ! -s "$MM_VAR_DIR/tls/cert.pem" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 825 \
+			-subj "/CN=localhost" \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+			-keyout "$MM_VAR_DIR/tls/key.pem" \
+			-out "$MM_VAR_DIR/tls/cert.pem" >/dev/null 2>&1
+		chmod 600 "$MM_VAR_DIR/tls/key.pem"
+	fi
+}
+
+# ---------------------------------------------------------------- postgres
+
+pg_running() {
+	local dir
+	dir=$(pg_dir)
+	[ -f "$dir/data/PG_VERSION" ] &&
+		as_pg "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+}
+
+pg_start() {
+	local dir
+	dir=$(pg_dir)
+	if pg_running; then
+		return 0
+	fi
+	require_port_free "$MM_PG_PORT" PostgreSQL MM_PG_PORT
+	mkdir -p "$dir"
+	if is_root; then
+		mkdir -p "$(dirname "$dir")"
+		chmod 711 "$(dirname "$dir")"
+		chown postgres:postgres "$dir"
+	fi
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		say "Creating the database cluster in $dir/data"
+		as_pg "$PG_BIN/initdb" -D "$dir/data" -U "$(is_root && echo postgres || id -un)" \
+			--auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+	fi
+	as_pg mkdir -p "$dir/sock"
+	as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 60 \
+		-o "-p $MM_PG_PORT -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" \
+		start >/dev/null
+	if ! psql_admin -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'musclemap'" | grep -q 1; then
+		psql_admin -d postgres -c "CREATE ROLE musclemap LOGIN"
+	fi
+	if ! psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'musclemap'" | grep -q 1; then
+		psql_admin -d postgres -c "CREATE DATABASE musclemap OWNER musclemap"
+	fi
+	psql_admin -d musclemap -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS "uuid-ossp"; CREATE EXTENSION IF NOT EXISTS pgtap;' 2>/dev/null
+}
+
+pg_stop() {
+	local dir
+	dir=$(pg_dir)
+	if pg_running; then
+		as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+	fi
+}
+
+# ---------------------------------------------------------------- redis
+
+redis_start() {
+	[ "$REDIS_ENABLED" = true ] || return 0
+	pidfile_alive "$MM_RUN_DIR/redis.pid" && return 0
+	require_port_free "$MM_REDIS_PORT" Redis MM_REDIS_PORT
+	envsubst '${MM_REDIS_PORT} ${MM_RUN_DIR} ${MM_VAR_DIR}' \
+		< etc/redis.conf.in > "$MM_VAR_DIR/redis/redis.conf"
+	redis-server "$MM_VAR_DIR/redis/redis.conf"
+	local i
+	for i in $(seq 50); do
+		redis-cli -p "$MM_REDIS_PORT" ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "redis did not start (see $MM_VAR_DIR/log/redis.log)"
+}
+
+redis_stop() {
+	local f=$MM_RUN_DIR/redis.pid
+	pidfile_alive "$f" || return 0
+	redis-cli -p "$MM_REDIS_PORT" shutdown nosave >/dev/null 2>&1 ||
+		kill "$(cat "$f")" 2>/dev/null || true
+	wait_gone "$(cat "$f" 2>/dev/null)"
+	rm -f "$f"
+}
+
+# ---------------------------------------------------------------- fastcgi
+
+groups_built() {
+	local g
+	for g in $GROUPS_ALL; do
+		[ -x "$MM_BIN_DIR/cgi-bin/$g" ] && printf '%s ' "$g"
+	done
+}
+
+wait_gone() {
+	local p=${1:-} i
+	[ -n "$p" ] || return 0
+	for i in $(seq 100); do
+		pid_alive "$p" || return 0
+		sleep 0.1
+	done
+	kill -9 "$p" 2>/dev/null || true
+}
+
+fcgi_start() {
+	local g sock pidf
+	for g in $(groups_built); do
+		sock=$MM_RUN_DIR/$g.sock
+		pidf=$MM_RUN_DIR/$g.pid
+		pidfile_alive "$pidf" && continue
+		rm -f "$sock"
+		spawn-fcgi -s "$sock" -M 0600 -P "$pidf" -- "$MM_BIN_DIR/cgi-bin/$g" \
+			>/dev/null 2>>"$MM_VAR_DIR/log/$g.log" ||
+			die "spawn-fcgi failed for $g (see $MM_VAR_DIR/log/$g.log)"
+	done
+}
+
+fcgi_stop() {
+	local g pidf p
+	for g in $GROUPS_ALL; do
+		pidf=$MM_RUN_DIR/$g.pid
+		[ -f "$pidf" ] || continue
+		p=$(cat "$pidf")
+		kill "$p" 2>/dev/null || true
+		wait_gone "$p"
+		rm -f "$pidf" "$MM_RUN_DIR/$g.sock"
+	done
+}
+
+# ---------------------------------------------------------------- nginx
+
+cors_map() {
+	if [ "$MM_CORS_ORIGINS" = "*" ]; then
+		printf '\t\tdefault "*";\n'
+		return
+	fi
+	printf '\t\tdefault "";\n'
+	local o
+	IFS=',' read -ra origins <<< "$MM_CORS_ORIGINS"
+	for o in "${origins[@]}"; do
+		o=$(printf %s "$o" | tr -d ' ')
+		[ -n "$o" ] && printf '\t\t"%s" "%s";\n' "$o" "$o"
+	done
+}
+
+nginx_render() {
+	local modules=""
+	[ -f /usr/lib/nginx/modules/ngx_nchan_module.so ] &&
+		modules="load_module /usr/lib/nginx/modules/ngx_nchan_module.so;"
+	export MM_NGINX_MODULES=$modules
+	export MM_NGINX_USER=""
+	is_root && MM_NGINX_USER="user root root;"
+	export MM_CORS_MAP
+	MM_CORS_MAP=$(cors_map)
+	export MM_WWW_DIR=$MM_ROOT/www MM_NGINX_DIR MM_STATIC_RATE MM_STATIC_BURST
+	if [ "$MM_ACCESS_LOG" = off ]; then
+		export MM_ACCESS_LOG="off"
+	else
+		export MM_ACCESS_LOG="$MM_VAR_DIR/log/access.log mm_json buffer=64k flush=1s"
+	fi
+	cp etc/mm_headers.conf etc/mm_fastcgi.conf "$MM_NGINX_DIR/"
+	envsubst '${MM_NGINX_USER} ${MM_NGINX_MODULES} ${MM_RUN_DIR} ${MM_VAR_DIR} ${MM_CORS_MAP} ${MM_HTTP_PORT} ${MM_HTTPS_PORT} ${MM_WWW_DIR} ${MM_NGINX_DIR} ${MM_STATIC_RATE} ${MM_STATIC_BURST} ${MM_ACCESS_LOG}' \
+		< etc/nginx.conf.in > "$MM_NGINX_DIR/nginx.conf"
+}
+
+nginx_cmd() { nginx -q -c "$MM_NGINX_DIR/nginx.conf" -p "$MM_VAR_DIR/" "$@"; }
+
+nginx_start() {
+	nginx_render
+	if pidfile_alive "$MM_RUN_DIR/nginx.pid"; then
+		nginx_cmd -t && nginx_cmd -s reload
+		return 0
+	fi
+	require_port_free "$MM_HTTP_PORT" HTTP MM_HTTP_PORT
+	require_port_free "$MM_HTTPS_PORT" HTTPS MM_HTTPS_PORT
+	nginx_cmd -t 2>&1 | grep -v "test is successful\|syntax is ok\|\[info\]" >&2 || true
+	nginx_cmd
+}
+
+nginx_stop() {
+	local f=$MM_RUN_DIR/nginx.pid p
+	pidfile_alive "$f" || return 0
+	p=$(cat "$f")
+	nginx_cmd -s quit 2>/dev/null || kill "$p" 2>/dev/null || true
+	wait_gone "$p"
+}
+
+# ---------------------------------------------------------------- commands
+
+stack_running() {
+	pidfile_alive "$MM_RUN_DIR/nginx.pid" || return 1
+	pg_running || return 1
+	if [ "$REDIS_ENABLED" = true ]; then
+		pidfile_alive "$MM_RUN_DIR/redis.pid" || return 1
+	fi
+	local g
+	for g in $(groups_built); do
+		pidfile_alive "$MM_RUN_DIR/$g.pid" || return 1
+	done
+}
+
+wait_ready() {
+	local i
+	for i in $(seq 100); do
+		curl -fsS -o /dev/null "http://127.0.0.1:$MM_HTTP_PORT/api/ready" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "the API did not become ready (logs in $MM_VAR_DIR/log/)"
+}
+
+cmd_start() {
+	[ -x "$MM_BIN_DIR/cron/migrate" ] || die "not built: run make first"
+	mkdirs
+	secrets
+	pg_start
+	redis_start
+	"$MM_BIN_DIR/cron/migrate" --seed "$MM_ROOT/sql/data" ||
+		die "migration failed"
+	fcgi_start
+	nginx_start
+	wait_ready
+	say "MuscleMap is up:"
+	say "  web app   http://127.0.0.1:$MM_HTTP_PORT/   https://127.0.0.1:$MM_HTTPS_PORT/ (self-signed)"
+	say "  API       http://127.0.0.1:$MM_HTTP_PORT/api/health"
+	say "  database  $DATABASE_URL"
+	say "  logs      $MM_VAR_DIR/log/"
+}
+
+cmd_stop() {
+	nginx_stop
+	fcgi_stop
+	redis_stop
+	pg_stop
+	say "MuscleMap stopped."
+}
+
+cmd_status() {
+	local g up=0
+	state() { if "$@"; then echo running; else echo stopped; fi; }
+	printf '%-10s %s\n' nginx "$(state pidfile_alive "$MM_RUN_DIR/nginx.pid") (http 127.0.0.1:$MM_HTTP_PORT, https 127.0.0.1:$MM_HTTPS_PORT)"
+	printf '%-10s %s\n' postgres "$(state pg_running) (127.0.0.1:$MM_PG_PORT, cluster $(pg_dir)/data)"
+	if [ "$REDIS_ENABLED" = true ]; then
+		printf '%-10s %s\n' redis "$(state pidfile_alive "$MM_RUN_DIR/redis.pid") (127.0.0.1:$MM_REDIS_PORT)"
+	else
+		printf '%-10s %s\n' redis "disabled (REDIS_ENABLED=false)"
+	fi
+	for g in $(groups_built); do
+		local n=0
+		if pidfile_alive "$MM_RUN_DIR/$g.pid"; then
+			n=$(pgrep -P "$(cat "$MM_RUN_DIR/$g.pid")" | wc -l)
+		fi
+		printf '%-10s %s\n' "$g" "$(state pidfile_alive "$MM_RUN_DIR/$g.pid") ($n workers, $MM_RUN_DIR/$g.sock)"
+	done
+	say "state      $MM_VAR_DIR"
+	say "logs       $MM_VAR_DIR/log/"
+	stack_running && up=1
+	[ $up = 1 ]
+}
+
+cmd_run() {
+	cmd_start
+	trap 'echo; cmd_stop; exit 0' INT TERM
+	say "Press Ctrl-C to stop."
+	while :; do sleep 1; done
+}
+
+# Runs the suites; prints the runners' summary lines; non-zero on failure.
+run_suites() {
+	local unit_dir=$1 rc=0 b
+	say "== unit tests (Check)"
+	for b in "$unit_dir"/tests/unit/check_*; do
+		[ -x "$b" ] || continue
+		"$b" || rc=1
+	done
+	say "== SQL tests (pgTAP)"
+	cmd_test_sql || rc=1
+	say "== end-to-end HTTP tests"
+	cmd_test_http || rc=1
+	return $rc
+}
+
+cmd_test_sql() {
+	local dir
+	dir=$(pg_dir)
+	PGHOST=127.0.0.1 PGPORT=$MM_PG_PORT PGDATABASE=musclemap \
+		PGUSER=$(is_root && echo postgres || id -un) \
+		pg_prove --ext .sql -r sql/tests
+}
+
+cmd_test_http() {
+	python3 tests/http/run.py
+}
+
+cmd_test() {
+	local started=0 rc=0
+	if ! stack_running; then
+		cmd_start >/dev/null
+		started=1
+	fi
+	run_suites "$MM_ROOT" || rc=1
+	[ $started = 1 ] && cmd_stop >/dev/null
+	return $rc
+}
+
+cmd_test_asan() {
+	local rc=0 was_running=0 asan_dir=$MM_VAR_DIR/log/asan
+	stack_running && was_running=1
+	rm -rf "$asan_dir"
+	mkdir -p "$asan_dir"
+	export ASAN_OPTIONS="detect_leaks=1:log_path=$asan_dir/asan:abort_on_error=0"
+	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$asan_dir/ubsan"
+	# Serve with the sanitizer builds of the binaries.
+	(MM_BIN_DIR=$MM_ROOT fcgi_stop)
+	MM_BIN_DIR=$MM_ROOT/build/asan
+	mkdirs
+	secrets
+	pg_start
+	redis_start
+	"$MM_BIN_DIR/cron/migrate" --seed "$MM_ROOT/sql/data" || die "migration failed"
+	fcgi_start
+	nginx_start
+	wait_ready
+	say "== unit tests (Check, ASan+UBSan)"
+	local b
+	for b in "$MM_BIN_DIR"/tests/unit/check_*; do
+		[ -x "$b" ] || continue
+		"$b" || rc=1
+	done
+	say "== end-to-end HTTP tests (ASan+UBSan binaries)"
+	cmd_test_http || rc=1
+	# Workers exit normally on TERM, so leak checks run now.
+	fcgi_stop
+	if ls "$asan_dir"/* >/dev/null 2>&1; then
+		say "Sanitizer reports:"
+		cat "$asan_dir"/*
+		rc=1
+	else
+		say "sanitizers: no reports"
+	fi
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	MM_BIN_DIR=$MM_ROOT
+	if [ $was_running = 1 ]; then
+		fcgi_start
+	else
+		cmd_stop >/dev/null
+	fi
+	return $rc
+}
+
+cmd_bench() {
+	local started=0 rc=0
+	if ! stack_running; then
+		cmd_start >/dev/null
+		started=1
+	fi
+	tests/bench/run.sh || rc=1
+	[ $started = 1 ] && cmd_stop >/dev/null
+	return $rc
+}
+
+cmd_install_cron() {
+	local tmp
+	tmp=$(mktemp)
+	crontab -l 2>/dev/null | grep -v '# musclemap-local$' > "$tmp" || true
+	sed -e "s#@MM_ROOT@#$MM_ROOT#g" -e "s#@MM_VAR_DIR@#$MM_VAR_DIR#g" \
+		-e "s#@DATABASE_URL@#$DATABASE_URL#g" etc/crontab |
+		grep -v '^#' | grep -v '^$' |
+		sed 's/$/ # musclemap-local/' >> "$tmp"
+	crontab "$tmp"
+	rm -f "$tmp"
+	say "Installed the MuscleMap jobs in $(id -un)'s crontab (crontab -l)."
+}
+
+case "${1:-}" in
+deps) cmd_deps ;;
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+run) cmd_run ;;
+test) cmd_test ;;
+test-asan) cmd_test_asan ;;
+test-sql) cmd_test_sql ;;
+test-http) cmd_test_http ;;
+bench) cmd_bench ;;
+install-cron) cmd_install_cron ;;
+*) say "usage: $0 deps|start|stop|status|run|test|test-asan|test-sql|test-http|bench|install-cron"; exit 2 ;;
+esac
