@@ -244,7 +244,11 @@ fcgi_start() {
 	for g in $(groups_built); do
 		sock=$MM_RUN_DIR/$g.sock
 		pidf=$MM_RUN_DIR/$g.pid
-		pidfile_alive "$pidf" && continue
+		if pidfile_alive "$pidf"; then
+			# Rebuilt since it started: replace it.
+			[ "$MM_BIN_DIR/cgi-bin/$g" -nt "$pidf" ] || continue
+			fcgi_stop_one "$g"
+		fi
 		rm -f "$sock"
 		spawn-fcgi -s "$sock" -M 0600 -P "$pidf" -- "$MM_BIN_DIR/cgi-bin/$g" \
 			>/dev/null 2>>"$MM_VAR_DIR/log/$g.log" ||
@@ -252,15 +256,19 @@ fcgi_start() {
 	done
 }
 
+fcgi_stop_one() {
+	local pidf=$MM_RUN_DIR/$1.pid p
+	[ -f "$pidf" ] || return 0
+	p=$(cat "$pidf")
+	kill "$p" 2>/dev/null || true
+	wait_gone "$p"
+	rm -f "$pidf" "$MM_RUN_DIR/$1.sock"
+}
+
 fcgi_stop() {
-	local g pidf p
+	local g
 	for g in $GROUPS_ALL; do
-		pidf=$MM_RUN_DIR/$g.pid
-		[ -f "$pidf" ] || continue
-		p=$(cat "$pidf")
-		kill "$p" 2>/dev/null || true
-		wait_gone "$p"
-		rm -f "$pidf" "$MM_RUN_DIR/$g.sock"
+		fcgi_stop_one "$g"
 	done
 }
 

@@ -8,16 +8,16 @@
 #ifndef MM_STMT_H
 #define MM_STMT_H
 
+/*
+ * Each domain keeps its statements in its own list (stmt_<domain>.h); the
+ * table is their concatenation.
+ */
+#include "stmt_core.h"
+#include "stmt_auth.h"
+
 #define STMT_LIST(X)							\
-	X(PING, "SELECT 1", 0)						\
-	X(HEALTH_POOL, "SELECT health_pool()", 0)			\
-	X(MIGRATION_VERSION, "SELECT migration_version()", 0)		\
-	X(AUTH_USER, "SELECT * FROM auth_user($1)", 1)			\
-	X(CATALOG_VERSION, "SELECT catalog_version()", 0)		\
-	X(CATALOG_MUSCLES, "SELECT * FROM catalog_muscles()", 0)	\
-	X(CATALOG_EXERCISES, "SELECT * FROM catalog_exercises()", 0)	\
-	X(CATALOG_ACTIVATIONS, "SELECT * FROM catalog_activations()", 0) \
-	X(CATALOG_SEARCH, "SELECT * FROM catalog_search($1)", 1)
+	STMT_CORE(X)							\
+	STMT_AUTH(X)
 
 enum stmt {
 #define X(name, sql, n)	STMT_##name,

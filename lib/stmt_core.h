@@ -1,0 +1,16 @@
+/* Statements every binary may use: health, bookkeeping, the catalog. */
+#ifndef MM_STMT_CORE_H
+#define MM_STMT_CORE_H
+
+#define STMT_CORE(X)							\
+	X(PING, "SELECT 1", 0)						\
+	X(HEALTH_POOL, "SELECT health_pool()", 0)			\
+	X(MIGRATION_VERSION, "SELECT migration_version()", 0)		\
+	X(AUTH_USER, "SELECT * FROM auth_user($1)", 1)			\
+	X(CATALOG_VERSION, "SELECT catalog_version()", 0)		\
+	X(CATALOG_MUSCLES, "SELECT * FROM catalog_muscles()", 0)	\
+	X(CATALOG_EXERCISES, "SELECT * FROM catalog_exercises()", 0)	\
+	X(CATALOG_ACTIVATIONS, "SELECT * FROM catalog_activations()", 0) \
+	X(CATALOG_SEARCH, "SELECT * FROM catalog_search($1)", 1)
+
+#endif
