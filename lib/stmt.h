@@ -14,10 +14,24 @@
  */
 #include "stmt_core.h"
 #include "stmt_auth.h"
+#include "stmt_workouts.h"
+#include "stmt_economy.h"
+#include "stmt_journey.h"
+#include "stmt_community.h"
+#include "stmt_messaging.h"
+#include "stmt_tips.h"
+#include "stmt_misc.h"
 
 #define STMT_LIST(X)							\
 	STMT_CORE(X)							\
-	STMT_AUTH(X)
+	STMT_AUTH(X)							\
+	STMT_WORKOUTS(X)						\
+	STMT_ECONOMY(X)							\
+	STMT_JOURNEY(X)							\
+	STMT_COMMUNITY(X)						\
+	STMT_MESSAGING(X)						\
+	STMT_TIPS(X)							\
+	STMT_MISC(X)
 
 enum stmt {
 #define X(name, sql, n)	STMT_##name,

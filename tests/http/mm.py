@@ -218,3 +218,30 @@ def parallel(n, fn):
     for t in threads:
         t.join()
     return results
+
+
+def create_user(trial=True, balance=100, roles=None, flags=None, username=None):
+    """Makes a user straight in the database (no password hashing cost) and
+    returns (user_id, token, username).
+
+    trial=False puts the user on the free tier (trial ended yesterday).
+    The balance is granted through update_credit_balance as the
+    signup bonus would be, so the ledger invariant holds from the start.
+    """
+    username = username or unique("t_")
+    trial_sql = "now() + interval '90 days'" if trial else "now() - interval '1 day'"
+    row = psql(
+        "INSERT INTO users (email, username, password_hash, roles, flags, "
+        "trial_started_at, trial_ends_at) VALUES (lower(:'p1') || '@example.test', :'p1', "
+        "'pbkdf2_sha256$1000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', "
+        ":'p2'::jsonb, COALESCE(NULLIF(:'p3','')::jsonb, "
+        "'{\"verified\":false,\"banned\":false,\"suspended\":false,\"emailConfirmed\":false}'::jsonb), "
+        "now() - interval '1 day', " + trial_sql + ") RETURNING id;",
+        username, json.dumps(roles or ["user"]), json.dumps(flags) if flags else "")
+    uid = row[0][0]
+    psql("INSERT INTO credit_balances (user_id, balance, lifetime_earned, lifetime_spent) "
+         "VALUES (:'p1', 0, 0, 0) ON CONFLICT DO NOTHING;", uid)
+    if balance > 0:
+        psql("SELECT success FROM update_credit_balance(:'p1', :p2, 'signup_bonus', NULL, "
+             ":'p1' || ':signup');", uid, str(balance))
+    return uid, make_token(uid), username
