@@ -2,12 +2,13 @@
 
 -- Connection figures of the application across all workers of all
 -- binaries (each names its connection after its program).
-CREATE OR REPLACE FUNCTION health_pool() RETURNS json
+DROP FUNCTION IF EXISTS health_pool();
+CREATE FUNCTION health_pool() RETURNS text
 LANGUAGE sql STABLE AS $$
-	SELECT json_build_object(
+	SELECT jsonb_build_object(
 		'total', count(*),
 		'idle', count(*) FILTER (WHERE state = 'idle'),
-		'waiting', count(*) FILTER (WHERE wait_event_type = 'Lock'))
+		'waiting', count(*) FILTER (WHERE wait_event_type = 'Lock'))::text
 	  FROM pg_stat_activity
 	 WHERE datname = current_database()
 	   AND backend_type = 'client backend'

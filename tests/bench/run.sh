@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Benchmarks on loopback with wrk, printed as a table (run by `make bench`,
+# which starts a stack of its own under var/bench with the rate limits
+# raised, so the figures measure the code and not the limiter).
+#
+# Each row: a warm-up, then a bounded wrk run (MM_BENCH_SECONDS, default
+# 10 s, MM_BENCH_CONNECTIONS, default 64, 2 threads).  Ceilings are measured
+# in the same run: nginx serving the exercises bytes as a static file, and a
+# minimal FastCGI responder answering them from memory.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+: "${MM_BENCH_SECONDS:=10}"
+: "${MM_BENCH_CONNECTIONS:=64}"
+: "${MM_BENCH_WARMUP:=2}"
+BENCH_DIR=${MM_RUN_DIR}/ceiling
+BENCH_PORT=$((MM_HTTP_PORT + 7))
+BASE=http://127.0.0.1:$MM_HTTP_PORT
+FILTERED="/api/exercises?search=row&location=gym"
+CEIL=http://127.0.0.1:$BENCH_PORT
+export BENCH_DIR BENCH_PORT
+
+declare -a ROWS=()
+declare -A RPS=()
+
+# wrk URL [lua] -> "rps p50_ms p99_ms errors"
+measure() {
+	local url=$1 lua=${2:-} args=(-t2 -c"$MM_BENCH_CONNECTIONS" --latency --timeout 5s)
+	[ -n "$lua" ] && args+=(-s "$lua")
+	wrk "${args[@]}" -d"${MM_BENCH_WARMUP}s" "$url" >/dev/null 2>&1 || true
+	wrk "${args[@]}" -d"${MM_BENCH_SECONDS}s" "$url" 2>&1 | awk '
+		function ms(v) {
+			if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+			if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+			if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+			return v + 0
+		}
+		/^ +50%/ { p50 = ms($2) }
+		/^ +99%/ { p99 = ms($2) }
+		/^Requests\/sec:/ { rps = $2 }
+		/Non-2xx or 3xx responses:/ { err += $5 }
+		/Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+		END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, err }'
+}
+
+# row NAME URL CEILING_NAME TARGET_RATIO [lua]
+row() {
+	local name=$1 url=$2 ceil=$3 target=$4 lua=${5:-} r
+	r=$(measure "$url" "$lua")
+	read -r rps p50 p99 err <<< "$r"
+	RPS[$name]=$rps
+	ROWS+=("$name|$rps|$p50|$p99|$err|$ceil|$target")
+}
+
+start_ceilings() {
+	mkdir -p "$BENCH_DIR/tmp"
+	curl -fsS "$BASE/api/exercises" -o "$BENCH_DIR/exercises.json"
+	curl -fsS "$BASE$FILTERED" -o "$BENCH_DIR/filtered.json"
+	export MM_NGINX_USER=""
+	[ "$(id -u)" = 0 ] && MM_NGINX_USER="user root root;"
+	envsubst '${MM_NGINX_USER} ${BENCH_DIR} ${BENCH_PORT}' \
+		< "$HERE/ceiling-nginx.conf.in" > "$BENCH_DIR/nginx.conf"
+	spawn-fcgi -s "$BENCH_DIR/memory.sock" -M 0600 -F "$MM_WORKERS" \
+		-P "$BENCH_DIR/memory.pid" -- "$MM_BIN_DIR/tests/bench/ceiling" \
+		"$BENCH_DIR/exercises.json" >/dev/null
+	spawn-fcgi -s "$BENCH_DIR/filtered.sock" -M 0600 -F "$MM_WORKERS" \
+		-P "$BENCH_DIR/filtered.pid" -- "$MM_BIN_DIR/tests/bench/ceiling" \
+		"$BENCH_DIR/filtered.json" >/dev/null
+	spawn-fcgi -s "$BENCH_DIR/pk.sock" -M 0600 -F "$MM_WORKERS" \
+		-P "$BENCH_DIR/pk.pid" -- "$MM_BIN_DIR/tests/bench/ceiling" --pk >/dev/null
+	nginx -q -c "$BENCH_DIR/nginx.conf" -p "$BENCH_DIR/" 2>/dev/null
+	sleep 0.5
+}
+
+stop_ceilings() {
+	[ -f "$BENCH_DIR/nginx.pid" ] && kill "$(cat "$BENCH_DIR/nginx.pid")" 2>/dev/null || true
+	local f p
+	for f in "$BENCH_DIR"/memory.pid "$BENCH_DIR"/filtered.pid "$BENCH_DIR"/pk.pid; do
+		[ -f "$f" ] || continue
+		for p in $(cat "$f"); do kill "$p" 2>/dev/null || true; done
+	done
+	sleep 0.3
+	rm -rf "$BENCH_DIR"
+}
+
+worker_rss_kib() {
+	local g=$1 max=0 p v
+	for p in $(pgrep -P "$(cat "$MM_RUN_DIR/$g.pid")"); do
+		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")
+		[ "$v" -gt "$max" ] && max=$v
+	done
+	echo "$max"
+}
+
+trap stop_ceilings EXIT
+start_ceilings
+
+say() { printf '%s\n' "$*"; }
+say "Benchmark: wrk -t2 -c$MM_BENCH_CONNECTIONS, ${MM_BENCH_SECONDS}s per row after a ${MM_BENCH_WARMUP}s warm-up, $(nproc) cores, loopback."
+
+row "ceiling: static file (exercises bytes)" "$CEIL/static/exercises.json" - -
+row "ceiling: FastCGI from memory (exercises)" "$CEIL/fcgi/exercises" - -
+row "ceiling: FastCGI from memory (filtered)" "$CEIL/fcgi/filtered" - -
+row "ceiling: FastCGI + one PK SELECT" "$CEIL/fcgi/pk" - -
+row "GET /api/muscles" "$BASE/api/muscles" "ceiling: static file (exercises bytes)" 0.70
+row "GET /api/exercises" "$BASE/api/exercises" "ceiling: static file (exercises bytes)" 0.70
+row "GET $FILTERED" "$BASE$FILTERED" "ceiling: FastCGI from memory (filtered)" 0.80
+row "GET /api/health" "$BASE/api/health" "ceiling: FastCGI + one PK SELECT" -
+
+# Rows other suites add (login, workouts, ...) live beside this file.
+for extra in "$HERE"/rows-*.sh; do
+	[ -f "$extra" ] || continue
+	# shellcheck source=/dev/null
+	. "$extra"
+done
+
+fail=0
+printf '\n%-46s %9s %8s %8s %7s %7s %7s  %s\n' endpoint req/s p50ms p99ms non2xx ratio target verdict
+printf '%s\n' "$(printf '%.0s-' $(seq 110))"
+for r in "${ROWS[@]}"; do
+	IFS='|' read -r name rps p50 p99 err ceil target <<< "$r"
+	ratio=- verdict=""
+	if [ "$ceil" != - ] && [ -n "${RPS[$ceil]:-}" ] && [ "${RPS[$ceil]}" -gt 0 ]; then
+		ratio=$(awk -v a="$rps" -v b="${RPS[$ceil]}" 'BEGIN { printf "%.2f", a / b }')
+	fi
+	if [ "$target" != - ] && [ "$ratio" != - ]; then
+		if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r >= t) }'; then
+			verdict="ok"
+		else
+			verdict="BELOW TARGET"
+		fi
+	fi
+	if [ "$err" -gt 0 ]; then verdict="$verdict ERRORS"; fi
+	printf '%-46s %9s %8s %8s %7s %7s %7s  %s\n' "$name" "$rps" "$p50" "$p99" "$err" "$ratio" "$target" "$verdict"
+done
+printf '\nresident memory of one worker (max VmRSS): catalog %s KiB, misc %s KiB (target < 8192 KiB)\n' \
+	"$(worker_rss_kib catalog)" "$(worker_rss_kib misc)"
