@@ -11,6 +11,12 @@
 CC	?= cc
 PKGS	 = libpq hiredis libcjson openssl libjwt
 SAN	?= 0
+V	?= 0
+ifeq ($(V),1)
+Q	 =
+else
+Q	 = @
+endif
 
 ifeq ($(SAN),1)
 OUT	 = build/asan
@@ -52,27 +58,33 @@ all: $(OUT)/lib/libmusclemap.a $(CGI_BINS) $(CRON_BINS) $(BENCH_BINS)
 
 $(OBJ)/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(OUT)/lib/libmusclemap.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	@[ "$(V)" = 1 ] || echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
 
 $(OUT)/cgi-bin/%: cgi-bin/%.c $(OUT)/lib/libmusclemap.a $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 $(OUT)/cron/%: cron/%.c $(OUT)/lib/libmusclemap.a $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 $(OUT)/tests/bench/%: tests/bench/%.c $(OUT)/lib/libmusclemap.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 $(OUT)/tests/unit/%: tests/unit/%.c $(OUT)/lib/libmusclemap.a $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags check) $(LDFLAGS) -o $@ $< \
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(shell pkg-config --cflags check) $(LDFLAGS) -o $@ $< \
 	    $(LDLIBS) $(shell pkg-config --libs check)
 
 # Installs the Debian packages the stack needs (as root), then builds.
