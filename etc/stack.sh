@@ -40,7 +40,7 @@ DEB_PACKAGES="build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi
  libpq-dev libhiredis-dev libcjson-dev libssl-dev libjwt-dev check
  libsubunit-dev nginx libnginx-mod-nchan postgresql-15 postgresql-contrib
  postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl redis-server
- redis-tools wrk openssl gettext-base python3 curl ca-certificates
+ redis-tools wrk openssl gettext-base python3 curl ca-certificates procps
  postgresql-client-15"
 
 # A short private directory for what must not live under a long or
