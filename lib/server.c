@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,8 @@ extern char **environ;
 
 #define MAX_WORKERS	256
 #define BODY_MAX	(1024 * 1024)	/* nginx enforces the same cap */
+
+static void	report_ready(void);
 
 static volatile sig_atomic_t	stop_requested;
 static volatile sig_atomic_t	reload_requested;
@@ -143,6 +148,7 @@ worker_loop(const struct app *app)
 		log_errorx("worker initialisation failed");
 		_exit(1);
 	}
+	report_ready();
 	while (!stop_requested) {
 		if (FCGX_Accept_r(&fr) < 0)
 			break;
@@ -173,10 +179,20 @@ worker_loop(const struct app *app)
 	exit(0);
 }
 
+/*
+ * Workers are separate executions of the binary (fork + exec with
+ * MM_SERVER_ROLE=worker), not plain forks of the supervisor: replacing the
+ * workers after a deploy (HUP) then runs the new executable on disk while
+ * the listening socket, which the supervisor holds, never closes.  Each
+ * worker reports on a pipe when it is ready to accept, so a rollout stops
+ * at the first new worker that cannot start and the old ones keep serving.
+ */
 struct worker {
 	pid_t	pid;
 	time_t	started;
 };
+
+static char	self_path[4096];
 
 static void
 master_signal(int sig)
@@ -187,22 +203,71 @@ master_signal(int sig)
 		stop_requested = 1;
 }
 
-static pid_t
-spawn(const struct app *app, struct worker *w)
+/*
+ * Starts a worker into w and waits up to 5 s for it to be ready.  Returns
+ * 0 when it is, -1 when it died or hung (w->pid is then still set when it
+ * is alive, so the caller can stop it).
+ */
+static int
+spawn(struct worker *w)
 {
-	pid_t	pid = fork();
+	struct pollfd	pfd;
+	char		fdstr[16], c;
+	int		p[2], rc = -1;
+	pid_t		pid;
 
-	if (pid == -1) {
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("pipe");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
 		log_warn("fork");
+		close(p[0]);
+		close(p[1]);
 		return -1;
 	}
 	if (pid == 0) {
-		srand((unsigned)(time(NULL) ^ getpid()));
-		worker_loop(app);
+		char	*argv[2] = { self_path, NULL };
+
+		close(p[0]);
+		fcntl(p[1], F_SETFD, 0);	/* keep it across exec */
+		snprintf(fdstr, sizeof(fdstr), "%d", p[1]);
+		setenv("MM_SERVER_ROLE", "worker", 1);
+		setenv("MM_READY_FD", fdstr, 1);
+		execv(self_path, argv);
+		log_warn("exec %s", self_path);
+		_exit(127);
 	}
+	close(p[1]);
 	w->pid = pid;
 	w->started = time(NULL);
-	return pid;
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, 5000) == -1 && errno == EINTR)
+		continue;
+	if ((pfd.revents & POLLIN) && read(p[0], &c, 1) == 1)
+		rc = 0;
+	close(p[0]);
+	return rc;
+}
+
+/* Tells the supervisor (if any) that this worker accepts requests. */
+static void
+report_ready(void)
+{
+	const char	*v = getenv("MM_READY_FD");
+	int		 fd;
+
+	if (v == NULL)
+		return;
+	fd = atoi(v);
+	if (fd > 2) {
+		if (write(fd, "1", 1) != 1)
+			log_warn("ready pipe");
+		close(fd);
+	}
+	unsetenv("MM_READY_FD");
+	unsetenv("MM_SERVER_ROLE");
 }
 
 /* Waits up to secs for every worker to exit; returns how many remain. */
@@ -227,15 +292,47 @@ reap(struct worker *ws, int n, int secs)
 	return left;
 }
 
+/*
+ * Replaces the workers one at a time: a new one starts and reports ready
+ * before an old one is asked to finish its request and leave, so the
+ * socket always has workers accepting.
+ */
+static void
+rollout(struct worker *ws, int n)
+{
+	struct worker	fresh;
+	int		i;
+
+	log_info("replacing %d workers with %s", n, self_path);
+	for (i = 0; i < n && !stop_requested; i++) {
+		memset(&fresh, 0, sizeof(fresh));
+		if (spawn(&fresh) == -1) {
+			log_errorx("a new worker did not start; keeping the "
+			    "running ones");
+			if (fresh.pid > 0)
+				kill(fresh.pid, SIGKILL);
+			return;
+		}
+		if (ws[i].pid > 0)
+			kill(ws[i].pid, SIGTERM);	/* reaped by the loop */
+		ws[i] = fresh;
+	}
+}
+
 static int
-run_master(const struct app *app)
+run_master(const char *argv0)
 {
 	struct worker		 ws[MAX_WORKERS];
 	struct sigaction	 sa;
-	sigset_t		 mask, old;
 	int			 n = cfg->workers, i, status, crashes = 0;
 	pid_t			 pid;
 
+	if (strchr(argv0, '/') == NULL || realpath(argv0, self_path) == NULL) {
+		ssize_t	len = readlink("/proc/self/exe", self_path,
+		    sizeof(self_path) - 1);
+
+		self_path[len > 0 ? len : 0] = '\0';
+	}
 	memset(ws, 0, sizeof(ws));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = master_signal;
@@ -248,29 +345,15 @@ run_master(const struct app *app)
 
 	log_info("starting %d workers", n);
 	for (i = 0; i < n; i++)
-		spawn(app, &ws[i]);
+		if (spawn(&ws[i]) == -1)
+			log_warnx("worker %ld is not ready", (long)ws[i].pid);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
 	while (!stop_requested) {
 		pid = waitpid(-1, &status, 0);
 		if (pid == -1 && errno == EINTR) {
-			if (reload_requested) {
-				/* Replace workers one at a time. */
+			if (reload_requested && !stop_requested) {
 				reload_requested = 0;
-				log_info("replacing workers");
-				for (i = 0; i < n && !stop_requested; i++) {
-					pid_t	old_pid = ws[i].pid;
-
-					spawn(app, &ws[i]);
-					if (old_pid > 0) {
-						kill(old_pid, SIGTERM);
-						waitpid(old_pid, &status, 0);
-					}
-				}
+				rollout(ws, n);
 			}
 			continue;
 		}
@@ -296,9 +379,9 @@ run_master(const struct app *app)
 					sleep(1);
 			} else
 				crashes = 0;
-			sigprocmask(SIG_BLOCK, &mask, &old);
-			spawn(app, &ws[i]);
-			sigprocmask(SIG_SETMASK, &old, NULL);
+			if (spawn(&ws[i]) == -1)
+				log_warnx("worker %ld is not ready",
+				    (long)ws[i].pid);
 			break;
 		}
 	}
@@ -360,7 +443,12 @@ server_main(const struct app *app, int argc, char **argv)
 	log_init(app->name, (enum log_level)lvl);
 	db_set_application(app->name);
 	srand((unsigned)(time(NULL) ^ getpid()));
+	if (getenv("MM_SERVER_ROLE") != NULL &&
+	    strcmp(getenv("MM_SERVER_ROLE"), "worker") == 0) {
+		srand((unsigned)(time(NULL) ^ getpid()));
+		worker_loop(app);
+	}
 	if (FCGX_IsCGI())
 		return run_cgi(app);
-	return run_master(app);
+	return run_master(argv[0]);
 }
