@@ -1,7 +1,8 @@
 /*
  * Unit tests of password hashing (PBKDF2-HMAC-SHA256 in the stored form
- * pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>) and of access-token
- * edge cases that check_security.c does not cover.
+ * pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>), of access-token edge
+ * cases that check_security.c does not cover, and of the role check that
+ * admin endpoints use.
  */
 #include <check.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "auth.h"
+#include "http.h"
 #include "password.h"
 #include "token.h"
 
@@ -500,6 +503,48 @@ START_TEST(test_token_bad_header_and_structure)
 }
 END_TEST
 
+/* ------------------------------------------------------------ roles */
+
+static char *env_get[] = { "REQUEST_METHOD=GET", "PATH_INFO=/api/x", NULL };
+
+START_TEST(test_auth_require_role)
+{
+	static char	*user_roles[] = { "user", NULL };
+	static char	*mod_roles[] = { "user", "moderator", NULL };
+	struct user	 u = { 0 };
+	struct req	 r;
+
+	req_init(&r, env_get);
+	u.id = "user_x";
+	u.roles = user_roles;
+	r.user = &u;
+	ck_assert_int_eq(auth_require_role(&r, "admin", NULL), -1);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_ptr_nonnull(strstr(r.out.s, "\"FORBIDDEN\""));
+	r.user = NULL;
+	req_free(&r);
+
+	req_init(&r, env_get);
+	u.roles = mod_roles;
+	r.user = &u;
+	ck_assert_int_eq(auth_require_role(&r, "admin", "moderator"), 0);
+	ck_assert_int_eq(auth_require_role(&r, "moderator", NULL), 0);
+	ck_assert_int_eq(r.responded, 0);
+	ck_assert(user_has_role(&u, "user"));
+	ck_assert(!user_has_role(&u, "mod"));
+	ck_assert(!user_has_role(NULL, "user"));
+	r.user = NULL;
+	req_free(&r);
+
+	/* No user at all is a 401, not a 403. */
+	req_init(&r, env_get);
+	ck_assert_int_eq(auth_require_role(&r, "admin", NULL), -1);
+	ck_assert_int_eq(r.status, 401);
+	ck_assert_ptr_nonnull(strstr(r.out.s, "\"UNAUTHORIZED\""));
+	req_free(&r);
+}
+END_TEST
+
 static Suite *
 password_suite(void)
 {
@@ -521,6 +566,7 @@ password_suite(void)
 	tcase_add_test(tc, test_token_bad_exp_types);
 	tcase_add_test(tc, test_token_bad_sub);
 	tcase_add_test(tc, test_token_bad_header_and_structure);
+	tcase_add_test(tc, test_auth_require_role);
 	suite_add_tcase(s, tc);
 	return s;
 }
