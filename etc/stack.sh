@@ -250,7 +250,12 @@ fcgi_start() {
 			fcgi_stop_one "$g"
 		fi
 		rm -f "$sock"
-		spawn-fcgi -s "$sock" -M 0600 -P "$pidf" -- "$MM_BIN_DIR/cgi-bin/$g" \
+		# spawn-fcgi points the program's stdout and stderr at
+		# /dev/null, so the program's log is attached by a shell that
+		# then becomes the program (same pid, fd 0 still the socket).
+		spawn-fcgi -s "$sock" -M 0600 -P "$pidf" -- /bin/sh -c \
+			'exec "$0" 2>>"$1"' "$MM_BIN_DIR/cgi-bin/$g" \
+			"$MM_VAR_DIR/log/$g.log" \
 			>/dev/null 2>>"$MM_VAR_DIR/log/$g.log" ||
 			die "spawn-fcgi failed for $g (see $MM_VAR_DIR/log/$g.log)"
 	done

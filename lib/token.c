@@ -2,10 +2,66 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
 #include <jwt.h>
 
 #include "mem.h"
 #include "token.h"
+
+#define HEADER_MAX	512	/* longest encoded header looked at */
+
+static int
+b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/*
+ * 1 when the token's header (its first segment, unpadded base64url JSON)
+ * names exactly "alg":"HS256".  libjwt compares algorithm names without
+ * regard to case, so it takes "hs256" for HS256; JOSE names are
+ * case-sensitive and the contract accepts HS256 only.
+ */
+static int
+header_is_hs256(const char *token)
+{
+	char		 json[HEADER_MAX];
+	const cJSON	*alg;
+	cJSON		*hdr;
+	size_t		 n = strcspn(token, "."), i, len = 0;
+	unsigned long	 acc = 0;
+	int		 bits = 0, v, ok;
+
+	if (n == 0 || n >= HEADER_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((v = b64url_value(token[i])) < 0)
+			return 0;
+		acc = (acc << 6) | (unsigned long)v;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			json[len++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	json[len] = '\0';
+	if ((hdr = cJSON_ParseWithLength(json, len)) == NULL)
+		return 0;
+	alg = cJSON_GetObjectItemCaseSensitive(hdr, "alg");
+	ok = cJSON_IsObject(hdr) && cJSON_IsString(alg) &&
+	    strcmp(alg->valuestring, "HS256") == 0;
+	cJSON_Delete(hdr);
+	return ok;
+}
 
 char *
 token_sign(const char *sub, const char *secret, time_t iat, int ttl)
@@ -40,7 +96,7 @@ token_verify(const char *token, const char *secret, time_t now, char **sub)
 	for (p = token; *p; p++)
 		if (*p == '.')
 			dots++;
-	if (dots != 2)
+	if (dots != 2 || !header_is_hs256(token))
 		return -1;
 	if (jwt_decode(&jwt, token, (const unsigned char *)secret,
 	    (int)strlen(secret)) != 0 || jwt == NULL)
