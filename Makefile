@@ -51,7 +51,7 @@ BENCH_BINS = $(BENCH_SRCS:%.c=$(OUT)/%)
 
 STACK	 = etc/stack.sh
 
-.PHONY: all clean run start stop status restart test test-unit test-sql \
+.PHONY: all clean run start stop status restart reload test test-unit test-sql \
 	test-http test-asan bench deps install-cron
 
 all: $(OUT)/lib/libmusclemap.a $(CGI_BINS) $(CRON_BINS) $(BENCH_BINS)
@@ -106,6 +106,10 @@ status:
 	@$(STACK) status
 
 restart: stop start
+
+# Rebuilds and replaces every binary's workers without dropping a request.
+reload: all
+	@$(STACK) reload
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)

@@ -2,8 +2,8 @@
 # stack.sh: the local MuscleMap stack (PostgreSQL, Redis, the FastCGI
 # binaries under spawn-fcgi, nginx), all of its state under var/.
 #
-#   etc/stack.sh deps|start|stop|status|run|test|test-asan|test-sql|
-#                test-http|bench|install-cron
+#   etc/stack.sh deps|start|stop|status|reload|run|test|test-asan|
+#                test-sql|test-http|bench|install-cron
 #
 # The Makefile calls it; every setting comes from the environment (README,
 # "Configuration").  Components are started only when not already running,
@@ -268,6 +268,19 @@ fcgi_stop_one() {
 	kill "$p" 2>/dev/null || true
 	wait_gone "$p"
 	rm -f "$pidf" "$MM_RUN_DIR/$1.sock"
+}
+
+# Replaces every group's workers with the binaries now on disk, one
+# worker at a time (the supervisor keeps the socket): no request is lost.
+fcgi_reload() {
+	local g pidf
+	for g in $(groups_built); do
+		pidf=$MM_RUN_DIR/$g.pid
+		if pidfile_alive "$pidf"; then
+			kill -HUP "$(cat "$pidf")"
+			touch "$pidf"
+		fi
+	done
 }
 
 fcgi_stop() {
@@ -546,8 +559,9 @@ test) cmd_test ;;
 test-asan) cmd_test_asan ;;
 test-sql) cmd_test_sql ;;
 test-http) cmd_test_http ;;
+reload) fcgi_reload ;;
 bench) cmd_bench ;;
 bench-inner) cmd_bench_inner ;;
 install-cron) cmd_install_cron ;;
-*) say "usage: $0 deps|start|stop|status|run|test|test-asan|test-sql|test-http|bench|install-cron"; exit 2 ;;
+*) say "usage: $0 deps|start|stop|status|reload|run|test|test-asan|test-sql|test-http|bench|install-cron"; exit 2 ;;
 esac

@@ -143,3 +143,33 @@ def test_postgres_restart_heals_without_restarting_binaries():
         mm.status(c.get("/api/exercises?search=squat&difficulty=%d" % (i % 5 + 1)), 200)
     after = {g: workers(g) for g in ("catalog", "misc")}
     mm.eq(after, before, "same worker processes")
+
+
+def test_reload_replaces_every_worker_without_dropping_a_request():
+    groups = [g for g in ("auth", "catalog", "misc")
+              if os.path.exists(os.path.join(RUN_DIR, g + ".pid"))]
+    before = {g: workers(g) for g in groups}
+    results, stop = [], threading.Event()
+    paths = ["/api/exercises?search=press&difficulty=2", "/api/ready"]
+    threads = [threading.Thread(target=load, args=(paths[i % 2], 6, results, stop))
+               for i in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    subprocess.run([STACK, "reload"], check=True)
+    for t in threads:
+        t.join()
+    bad = [s for s in results if s != 200]
+    mm.check(len(results) > 200, "load ran: %d requests" % len(results))
+    mm.eq(bad, [], "answers other than 200 during the reload")
+    deadline = time.time() + 10
+    after = {}
+    while time.time() < deadline:
+        after = {g: workers(g) for g in groups}
+        if all(len(after[g]) == len(before[g]) and not set(after[g]) & set(before[g])
+               for g in groups):
+            break
+        time.sleep(0.2)
+    for g in groups:
+        mm.eq(len(after[g]), len(before[g]), g + " worker count")
+        mm.eq(set(after[g]) & set(before[g]), set(), g + " workers all replaced")
