@@ -12,6 +12,7 @@
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "ops.h"
 #include "rds.h"
 #include "route.h"
 #include "server.h"
@@ -73,6 +74,8 @@ get_ready(struct req *r)
 static const struct route routes[] = {
 	{ "GET", "/api/health", get_health, 0 },
 	{ "GET", "/api/ready", get_ready, 0 },
+	{ "GET", "/api/health/detailed", ops_health_detailed, 0 },
+	{ "GET", "/api/metrics", ops_metrics, 0 },
 };
 
 static const struct app app = {

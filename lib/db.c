@@ -9,6 +9,7 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 
 #define DB_MAX_ATTEMPTS	10	/* serialization retries before giving up */
 
@@ -83,6 +84,7 @@ db_connect(void)
 	}
 	last_failure = 0;
 	stats.reconnects++;
+	metrics_add("db_connects_total", 1);
 	return 0;
 }
 
@@ -174,6 +176,7 @@ reply_pg_error(struct req *r, enum stmt s, const PGresult *res)
 			}
 	}
 	stats.errors++;
+	metrics_add("db_errors_total", 1);
 	log_warnx("statement %s failed (%s): %s", stmt_name(s), state,
 	    res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
 	if (r == NULL)
@@ -194,6 +197,7 @@ run(enum stmt s, const char *const *params)
 	if (prepare(s) == -1)
 		return NULL;
 	stats.queries++;
+	metrics_add("db_round_trips_total", 1);
 	return PQexecPrepared(conn, stmt_name(s), stmt_nparams(s), params,
 	    NULL, NULL, 0);
 }
@@ -201,9 +205,12 @@ run(enum stmt s, const char *const *params)
 static int
 simple(const char *sql)
 {
-	PGresult	*res = PQexec(conn, sql);
-	int		 ok = ok_status(res);
+	PGresult	*res;
+	int		 ok;
 
+	metrics_add("db_round_trips_total", 1);
+	res = PQexec(conn, sql);
+	ok = ok_status(res);
 	if (!ok && is_retryable(res)) {
 		PQclear(res);
 		return 1;
@@ -275,6 +282,7 @@ db_exec(struct req *r, enum db_mode mode, enum stmt s,
 			PQclear(res);
 			res = NULL;
 			stats.serialization_retries++;
+			metrics_add("db_serialization_retries_total", 1);
 			backoff(attempt);
 			continue;
 		}

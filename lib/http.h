@@ -33,6 +33,7 @@ struct req {
 	const char	*params[REQ_MAX_PARAMS];	/* :param values */
 	size_t		 nparams;
 	struct user	*user;		/* NULL when anonymous */
+	const char	*route;		/* matched pattern, for metrics */
 
 	/* Response, written by the handler through http_*() and err_*(). */
 	int		 status;

@@ -5,6 +5,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "metrics.h"
 #include "rds.h"
 
 static redisContext	*ctx;
@@ -102,4 +103,5 @@ void
 rds_count_fallback(void)
 {
 	fallbacks++;
+	metrics_add("redis_fallbacks_total", 1);
 }

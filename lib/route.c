@@ -92,6 +92,7 @@ route_dispatch(struct req *r, const struct route *routes, size_t n)
 		return;
 	}
 
+	r->route = hit->pattern;
 	if (auth_request(r, (hit->flags & R_AUTH_REQUIRED) ? AUTH_REQUIRED :
 	    (hit->flags & R_AUTH_OPTIONAL) ? AUTH_OPTIONAL : AUTH_NONE) == -1)
 		return;

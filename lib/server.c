@@ -22,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "route.h"
 #include "server.h"
 #include "util.h"
@@ -55,13 +56,35 @@ set_request_id(struct req *r)
 	util_random_hex(r->request_id, 16);
 }
 
+/* Methods are labels of the metrics: keep their number bounded. */
+static const char *
+method_label(const char *m)
+{
+	static const char *const known[] = {
+		"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(m, known[i]) == 0)
+			return known[i];
+	return "OTHER";
+}
+
 static void
 handle(const struct app *app, struct req *r)
 {
+	struct timespec	t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	set_request_id(r);
 	log_set_request(r->request_id, r->remote_addr);
 	route_dispatch(r, app->routes, app->nroutes);
 	log_set_request(NULL, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_request(method_label(r->method), r->route ? r->route : "-",
+	    r->status, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
 /* Length of the body announced by CONTENT_LENGTH; -1 when malformed. */
@@ -441,6 +464,7 @@ server_main(const struct app *app, int argc, char **argv)
 		return 0;
 	}
 	log_init(app->name, (enum log_level)lvl);
+	metrics_init(app->name);
 	db_set_application(app->name);
 	srand((unsigned)(time(NULL) ^ getpid()));
 	if (getenv("MM_SERVER_ROLE") != NULL &&

@@ -1,4 +1,6 @@
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -70,4 +72,63 @@ int
 util_ct_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+/* Parses an address into 16 bytes (IPv4 mapped into ::ffff:0:0/96). */
+static int
+parse_addr(const char *s, unsigned char out[16], int *v4)
+{
+	struct in_addr	a4;
+
+	if (inet_pton(AF_INET6, s, out) == 1) {
+		*v4 = 0;
+		return 0;
+	}
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &a4, 4);
+		*v4 = 1;
+		return 0;
+	}
+	return -1;
+}
+
+int
+util_addr_in(const char *addr, const char *list)
+{
+	unsigned char	a[16], n[16];
+	char		item[128], *slash;
+	const char	*p = list;
+	int		v4, nv4, bits, i;
+
+	if (addr == NULL || list == NULL || parse_addr(addr, a, &v4) == -1)
+		return 0;
+	while (*p != '\0') {
+		size_t	len;
+
+		while (*p == ' ')
+			p++;
+		len = strcspn(p, ", ");
+		snprintf(item, sizeof(item), "%.*s", (int)len, p);
+		p += len;
+		while (*p == ' ' || *p == ',')
+			p++;
+		if ((slash = strchr(item, '/')) != NULL)
+			*slash++ = '\0';
+		if (parse_addr(item, n, &nv4) == -1)
+			continue;
+		bits = slash ? atoi(slash) : (nv4 ? 32 : 128);
+		if (nv4)
+			bits += 96;
+		if (bits < 0 || bits > 128)
+			continue;
+		for (i = 0; i < bits; i++)
+			if (((a[i / 8] >> (7 - i % 8)) & 1) !=
+			    ((n[i / 8] >> (7 - i % 8)) & 1))
+				break;
+		if (i == bits)
+			return 1;
+	}
+	return 0;
 }

@@ -15,6 +15,12 @@ void	 util_sha256_hex(const void *data, size_t n, char out[65]);
 uint64_t util_fnv1a(const void *data, size_t n);
 /* Characters allowed in a client-supplied X-Request-Id. */
 int	 util_is_idchar(int c);
+/*
+ * 1 when addr (IPv4 or IPv6 text) is inside one of the comma-separated
+ * CIDR networks in list ("127.0.0.0/8,::1/128"); a bare address means /32
+ * or /128.
+ */
+int	 util_addr_in(const char *addr, const char *list);
 /* Constant-time comparison of two equal-length buffers. */
 int	 util_ct_equal(const void *a, const void *b, size_t n);
 
