@@ -86,7 +86,7 @@ search_ids(struct req *r, const char *text, char ***ids, int *n)
 	PGresult	*res;
 	int		 i;
 
-	if ((res = db_exec(r, DB_READ, STMT_CATALOG_SEARCH, params)) == NULL)
+	if ((res = db_exec(r, DB_REPLICA, STMT_CATALOG_SEARCH, params)) == NULL)
 		return -1;
 	*n = PQntuples(res);
 	*ids = xcalloc((size_t)*n + 1, sizeof(char *));

@@ -26,6 +26,9 @@ cd "$MM_ROOT"
 : "${MM_STATIC_RATE:=2000}"
 : "${MM_STATIC_BURST:=4000}"
 : "${MM_ACCESS_LOG:=on}"
+# An application host only (nginx and the binaries), using the PostgreSQL
+# and Redis of DATABASE_URL and MM_REDIS_URL: how extra hosts scale out.
+: "${MM_APP_ONLY:=0}"
 case $MM_BIN_DIR in /*) ;; *) MM_BIN_DIR=$MM_ROOT/$MM_BIN_DIR ;; esac
 case $MM_VAR_DIR in /*) ;; *) MM_VAR_DIR=$MM_ROOT/$MM_VAR_DIR ;; esac
 export MM_ROOT MM_HTTP_PORT MM_HTTPS_PORT MM_PG_PORT MM_REDIS_PORT \
@@ -41,7 +44,7 @@ DEB_PACKAGES="build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi
  libsubunit-dev nginx libnginx-mod-nchan postgresql-15 postgresql-contrib
  postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl redis-server
  redis-tools wrk openssl gettext-base python3 curl ca-certificates procps
- postgresql-client-15"
+ postgresql-client-15 pgbouncer"
 
 # A short private directory for what must not live under a long or
 # unreadable checkout path: unix sockets (107-byte limit) and, when the
@@ -353,6 +356,7 @@ nginx_stop() {
 
 stack_running() {
 	pidfile_alive "$MM_RUN_DIR/nginx.pid" || return 1
+	[ "$MM_APP_ONLY" = 1 ] && return 0
 	pg_running || return 1
 	if [ "$REDIS_ENABLED" = true ]; then
 		pidfile_alive "$MM_RUN_DIR/redis.pid" || return 1
@@ -376,10 +380,12 @@ cmd_start() {
 	[ -x "$MM_BIN_DIR/cron/migrate" ] || die "not built: run make first"
 	mkdirs
 	secrets
-	pg_start
-	redis_start
-	"$MM_BIN_DIR/cron/migrate" --seed "$MM_ROOT/sql/data" ||
-		die "migration failed"
+	if [ "$MM_APP_ONLY" != 1 ]; then
+		pg_start
+		redis_start
+		"$MM_BIN_DIR/cron/migrate" --seed "$MM_ROOT/sql/data" ||
+			die "migration failed"
+	fi
 	fcgi_start
 	nginx_start
 	wait_ready
@@ -393,8 +399,10 @@ cmd_start() {
 cmd_stop() {
 	nginx_stop
 	fcgi_stop
-	redis_stop
-	pg_stop
+	if [ "$MM_APP_ONLY" != 1 ]; then
+		redis_stop
+		pg_stop
+	fi
 	say "MuscleMap stopped."
 }
 
@@ -440,6 +448,8 @@ run_suites() {
 	cmd_test_sql || rc=1
 	say "== end-to-end HTTP tests"
 	cmd_test_http || rc=1
+	say "== scale-out tests (second host, PgBouncer, replica)"
+	cmd_test_scale || rc=1
 	return $rc
 }
 
@@ -453,6 +463,73 @@ cmd_test_sql() {
 
 cmd_test_http() {
 	python3 tests/http/run.py
+}
+
+# Scale-out on one machine (README, "Growing"): a second application host
+# (its own nginx and binaries on ports shifted by 100) shares this stack's
+# PostgreSQL and Redis, writes through PgBouncer in transaction mode and
+# reads through a streaming replica; tests/scale/ checks both hosts.
+cmd_test_scale() {
+	local base replica bouncer rc=0 hostb=$MM_VAR_DIR/hosts/b
+	local rport=$((MM_PG_PORT + 1)) bport=$((MM_PG_PORT + 2))
+	base=$(dirname "$(pg_dir)")
+	replica=$base/pg-replica
+	bouncer=$base/pgbouncer
+	scale_down() {
+		(export MM_VAR_DIR=$hostb MM_APP_ONLY=1
+		 export MM_HTTP_PORT=$((MM_HTTP_PORT + 100)) MM_HTTPS_PORT=$((MM_HTTPS_PORT + 100))
+		 "$0" stop >/dev/null 2>&1) || true
+		[ -f "$bouncer/pgbouncer.pid" ] && kill "$(cat "$bouncer/pgbouncer.pid")" 2>/dev/null
+		if [ -f "$replica/data/PG_VERSION" ]; then
+			as_pg "$PG_BIN/pg_ctl" -D "$replica/data" -m fast -w stop >/dev/null 2>&1 || true
+		fi
+		rm -rf "$replica" "$bouncer"
+	}
+	scale_down
+	require_port_free "$rport" "PostgreSQL replica" MM_PG_PORT
+	require_port_free "$bport" PgBouncer MM_PG_PORT
+	mkdir -p "$replica" "$bouncer"
+	is_root && chown postgres:postgres "$replica" "$bouncer"
+	as_pg mkdir -p "$replica/sock"
+	as_pg pg_basebackup -h 127.0.0.1 -p "$MM_PG_PORT" -U "$(is_root && echo postgres || id -un)" \
+		-D "$replica/data" -R -X stream >/dev/null
+	as_pg "$PG_BIN/pg_ctl" -D "$replica/data" -l "$replica/pg.log" -w -t 60 \
+		-o "-p $rport -k $replica/sock -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=300" start >/dev/null
+	as_pg sh -c "cat > '$bouncer/pgbouncer.ini'" <<-EOF
+	[databases]
+	musclemap = host=127.0.0.1 port=$MM_PG_PORT dbname=musclemap
+	[pgbouncer]
+	listen_addr = 127.0.0.1
+	listen_port = $bport
+	unix_socket_dir =
+	auth_type = trust
+	auth_file = $bouncer/users.txt
+	pool_mode = transaction
+	max_client_conn = 500
+	default_pool_size = 20
+	ignore_startup_parameters = extra_float_digits,options
+	pidfile = $bouncer/pgbouncer.pid
+	logfile = $bouncer/pgbouncer.log
+	EOF
+	as_pg sh -c "printf '\"musclemap\" \"\"\n' > '$bouncer/users.txt'"
+	as_pg pgbouncer -d -q "$bouncer/pgbouncer.ini"
+	# Behind the pooler the statement timeout is the role's setting.
+	psql_admin -d musclemap -c "ALTER ROLE musclemap SET statement_timeout = '${MM_DB_STATEMENT_TIMEOUT_MS:-30000}ms'" >/dev/null
+	(
+		# Both hosts sign and verify tokens with one key.
+		MM_JWT_SECRET=${MM_JWT_SECRET:-$(cat "$MM_VAR_DIR/jwt.secret")}
+		export MM_JWT_SECRET
+		export MM_VAR_DIR=$hostb MM_APP_ONLY=1
+		export MM_HTTP_PORT=$((MM_HTTP_PORT + 100)) MM_HTTPS_PORT=$((MM_HTTPS_PORT + 100))
+		export DATABASE_URL=postgresql://musclemap@127.0.0.1:$bport/musclemap MM_PG_POOLED=true
+		export MM_PG_READ_URL=postgresql://musclemap@127.0.0.1:$rport/musclemap
+		"$0" start >/dev/null
+	) || { scale_down; die "the second host did not start"; }
+	MM_TEST_DIR=$MM_ROOT/tests/scale MM_HOST_B_PORT=$((MM_HTTP_PORT + 100)) \
+		MM_REPLICA_PORT=$rport MM_BOUNCER_PORT=$bport \
+		python3 tests/http/run.py || rc=1
+	scale_down
+	return $rc
 }
 
 cmd_test() {
@@ -559,6 +636,7 @@ test) cmd_test ;;
 test-asan) cmd_test_asan ;;
 test-sql) cmd_test_sql ;;
 test-http) cmd_test_http ;;
+test-scale) cmd_test_scale ;;
 reload) fcgi_reload ;;
 bench) cmd_bench ;;
 bench-inner) cmd_bench_inner ;;

@@ -174,7 +174,7 @@ catalog_exercise(const char *id)
 static int
 load_muscles(struct catalog *c)
 {
-	PGresult	*res = db_exec(NULL, DB_READ, STMT_CATALOG_MUSCLES, NULL);
+	PGresult	*res = db_exec(NULL, DB_REPLICA, STMT_CATALOG_MUSCLES, NULL);
 	struct buf	 b = { 0 };
 	int		 i, n;
 
@@ -205,7 +205,7 @@ load_muscles(struct catalog *c)
 static int
 load_exercises(struct catalog *c)
 {
-	PGresult	*res = db_exec(NULL, DB_READ, STMT_CATALOG_EXERCISES,
+	PGresult	*res = db_exec(NULL, DB_REPLICA, STMT_CATALOG_EXERCISES,
 	    NULL);
 	struct buf	 b = { 0 };
 	int		 i, n;
@@ -245,7 +245,7 @@ load_exercises(struct catalog *c)
 static int
 load_activations(struct catalog *c)
 {
-	PGresult	*res = db_exec(NULL, DB_READ, STMT_CATALOG_ACTIVATIONS,
+	PGresult	*res = db_exec(NULL, DB_REPLICA, STMT_CATALOG_ACTIVATIONS,
 	    NULL);
 	struct buf	 b = { 0 };
 	size_t		 i, k;
@@ -291,7 +291,7 @@ load_activations(struct catalog *c)
 static long
 current_version(void)
 {
-	PGresult	*res = db_exec(NULL, DB_READ, STMT_CATALOG_VERSION, NULL);
+	PGresult	*res = db_exec(NULL, DB_REPLICA, STMT_CATALOG_VERSION, NULL);
 	long		 v = -1;
 
 	if (res == NULL)

@@ -34,6 +34,7 @@ static const struct cfg_key keys[] = {
 	  "postgresql://musclemap@127.0.0.1:55432/musclemap", 0, 0,
 	  OFF(database_url) },
 	{ "MM_PG_READ_URL", CFG_STR, NULL, 0, 0, OFF(database_read_url) },
+	{ "MM_PG_POOLED", CFG_BOOL, "false", 0, 0, OFF(db_pooled) },
 	{ "REDIS_ENABLED", CFG_BOOL, "false", 0, 0, OFF(redis_enabled) },
 	{ "MM_REDIS_URL", CFG_STR, "redis://127.0.0.1:56379", 0, 0,
 	  OFF(redis_url) },

@@ -10,6 +10,7 @@
 struct cfg {
 	const char	*database_url;
 	const char	*database_read_url;	/* NULL: reads use the primary */
+	int		 db_pooled;		/* behind PgBouncer (transaction) */
 	int		 redis_enabled;
 	const char	*redis_url;
 	char		 redis_host[256];

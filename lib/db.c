@@ -13,9 +13,21 @@
 
 #define DB_MAX_ATTEMPTS	10	/* serialization retries before giving up */
 
-static PGconn		*conn;
-static unsigned char	 prepared[STMT__MAX];
-static time_t		 last_failure;
+/*
+ * A connection and what belongs to it: prepared statements exist per
+ * connection, so the set is forgotten whenever the connection is.
+ */
+struct link {
+	const char	*name;		/* "primary" or "replica" */
+	PGconn		*conn;
+	unsigned char	 prepared[STMT__MAX];
+	time_t		 last_failure;
+};
+
+static struct link	 primary = { "primary", NULL, { 0 }, 0 };
+static struct link	 replica = { "replica", NULL, { 0 }, 0 };
+static struct link	*cur = &primary;	/* the link statements run on */
+static PGconn		*conn;			/* cur->conn, for brevity */
 static struct db_stats	 stats;
 static const char	*app_name = "musclemap";
 
@@ -34,58 +46,91 @@ db_set_application(const char *name)
 PGconn *
 db_conn(void)
 {
-	return conn;
+	return primary.conn;
 }
 
 int
 db_connected(void)
 {
-	return conn != NULL && PQstatus(conn) == CONNECTION_OK;
+	return primary.conn != NULL && PQstatus(primary.conn) == CONNECTION_OK;
+}
+
+static void
+link_close(struct link *l)
+{
+	if (l->conn != NULL)
+		PQfinish(l->conn);
+	l->conn = NULL;
+	memset(l->prepared, 0, sizeof(l->prepared));
+	if (cur == l)
+		conn = NULL;
 }
 
 void
 db_disconnect(void)
 {
-	if (conn != NULL)
-		PQfinish(conn);
-	conn = NULL;
-	memset(prepared, 0, sizeof(prepared));
+	link_close(&primary);
+	link_close(&replica);
+}
+
+/*
+ * Opens l to url if it is not open.  With a pooler in transaction mode
+ * (MM_PG_POOLER=transaction) no startup options are sent (PgBouncer
+ * refuses unknown ones; set statement_timeout on the role instead).
+ */
+static int
+link_open(struct link *l, const char *url)
+{
+	const char	*keys[6], *vals[6];
+	char		 timeout[16], options[64];
+	time_t		 now = time(NULL);
+	int		 k = 0;
+
+	if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK)
+		return 0;
+	link_close(l);
+	/* While the server is down, fail fast instead of per request. */
+	if (l->last_failure != 0 && now - l->last_failure < 1)
+		return -1;
+	snprintf(timeout, sizeof(timeout), "%d", cfg->db_connect_timeout);
+	snprintf(options, sizeof(options), "-c statement_timeout=%d",
+	    cfg->db_statement_timeout_ms);
+	keys[k] = "dbname";		vals[k++] = url;
+	keys[k] = "connect_timeout";	vals[k++] = timeout;
+	keys[k] = "application_name";	vals[k++] = app_name;
+	keys[k] = "client_encoding";	vals[k++] = "UTF8";
+	if (!cfg->db_pooled) {
+		keys[k] = "options";
+		vals[k++] = options;
+	}
+	keys[k] = NULL;
+	vals[k] = NULL;
+	l->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(l->conn) != CONNECTION_OK) {
+		log_warnx("%s database connection failed: %s", l->name,
+		    PQerrorMessage(l->conn));
+		link_close(l);
+		l->last_failure = now;
+		return -1;
+	}
+	l->last_failure = 0;
+	stats.reconnects++;
+	metrics_add("db_connects_total", 1);
+	return 0;
 }
 
 int
 db_connect(void)
 {
-	const char	*keys[6], *vals[6];
-	char		 timeout[16], options[64];
-	time_t		 now = time(NULL);
+	return link_open(&primary, cfg->database_url);
+}
 
-	if (db_connected())
-		return 0;
-	db_disconnect();
-	/* While the server is down, fail fast instead of per request. */
-	if (last_failure != 0 && now - last_failure < 1)
-		return -1;
-	snprintf(timeout, sizeof(timeout), "%d", cfg->db_connect_timeout);
-	snprintf(options, sizeof(options), "-c statement_timeout=%d",
-	    cfg->db_statement_timeout_ms);
-	keys[0] = "dbname";		vals[0] = cfg->database_url;
-	keys[1] = "connect_timeout";	vals[1] = timeout;
-	keys[2] = "options";		vals[2] = options;
-	keys[3] = "application_name";	vals[3] = app_name;
-	keys[4] = "client_encoding";	vals[4] = "UTF8";
-	keys[5] = NULL;			vals[5] = NULL;
-	conn = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(conn) != CONNECTION_OK) {
-		log_warnx("database connection failed: %s",
-		    PQerrorMessage(conn));
-		db_disconnect();
-		last_failure = now;
-		return -1;
-	}
-	last_failure = 0;
-	stats.reconnects++;
-	metrics_add("db_connects_total", 1);
-	return 0;
+/* Points the statement helpers at l. */
+static void
+use(struct link *l)
+{
+	cur = l;
+	conn = l->conn;
 }
 
 static int
@@ -94,7 +139,7 @@ prepare(enum stmt s)
 	PGresult	*res;
 	int		 ok;
 
-	if (prepared[s])
+	if (cur->prepared[s])
 		return 0;
 	res = PQprepare(conn, stmt_name(s), stmt_sql(s), stmt_nparams(s),
 	    NULL);
@@ -105,7 +150,7 @@ prepare(enum stmt s)
 	PQclear(res);
 	if (!ok)
 		return -1;
-	prepared[s] = 1;
+	cur->prepared[s] = 1;
 	return 0;
 }
 
@@ -191,13 +236,21 @@ reply_pg_error(struct req *r, enum stmt s, const PGresult *res)
 		err_reply(r, ERR_INTERNAL, NULL);
 }
 
+/*
+ * Runs a statement: prepared once per connection, or, behind a pooler in
+ * transaction mode, where a prepared statement would land on whichever
+ * server connection the pooler picks, as an unnamed statement each time.
+ */
 static PGresult *
 run(enum stmt s, const char *const *params)
 {
-	if (prepare(s) == -1)
-		return NULL;
 	stats.queries++;
 	metrics_add("db_round_trips_total", 1);
+	if (cfg->db_pooled)
+		return PQexecParams(conn, stmt_sql(s), stmt_nparams(s), NULL,
+		    params, NULL, NULL, 0);
+	if (prepare(s) == -1)
+		return NULL;
 	return PQexecPrepared(conn, stmt_name(s), stmt_nparams(s), params,
 	    NULL, NULL, 0);
 }
@@ -262,15 +315,26 @@ db_exec(struct req *r, enum db_mode mode, enum stmt s,
     const char *const *params)
 {
 	PGresult	*res = NULL;
+	struct link	*l = &primary;
 	int		 attempt, retryable, reconnected = 0;
 
+	/* Reads that tolerate lag go to the replica while it answers. */
+	if (mode == DB_REPLICA && cfg->database_read_url != NULL &&
+	    link_open(&replica, cfg->database_read_url) == 0)
+		l = &replica;
 	for (attempt = 0; attempt < DB_MAX_ATTEMPTS; attempt++) {
-		if (db_connect() == -1) {
+		if (link_open(l, l == &replica ? cfg->database_read_url :
+		    cfg->database_url) == -1) {
+			if (l == &replica) {
+				l = &primary;	/* fall back, try again */
+				continue;
+			}
 			if (r != NULL)
 				err_reply(r, ERR_SERVICE_UNAVAILABLE,
 				    "Database unavailable");
 			return NULL;
 		}
+		use(l);
 		retryable = 0;
 		if (mode == DB_SERIALIZABLE)
 			res = run_serializable(s, params, &retryable);
@@ -290,8 +354,8 @@ db_exec(struct req *r, enum db_mode mode, enum stmt s,
 			/* The server went away under us: reopen once. */
 			PQclear(res);
 			res = NULL;
-			db_disconnect();
-			last_failure = 0;
+			link_close(l);
+			l->last_failure = 0;
 			reconnected = 1;
 			continue;
 		}
@@ -326,5 +390,5 @@ db_exec_sql(const char *sql)
 {
 	if (db_connect() == -1)
 		return NULL;
-	return PQexec(conn, sql);
+	return PQexec(primary.conn, sql);
 }

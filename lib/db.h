@@ -18,7 +18,9 @@
 struct req;
 
 enum db_mode {
-	DB_READ,		/* autocommit, READ COMMITTED */
+	DB_READ,		/* autocommit, READ COMMITTED, on the primary */
+	DB_REPLICA,		/* the same on MM_PG_READ_URL when set and up:
+				   for reads that tolerate replication lag */
 	DB_SERIALIZABLE,	/* own SERIALIZABLE transaction, retried */
 };
 

@@ -17,6 +17,7 @@ static const char	*log_prog = "musclemap";
 static enum log_level	 log_max = LOG_LVL_INFO;
 static char		 log_reqid[130];
 static char		 log_remote[64];
+static char		 log_user[72];
 
 void
 log_init(const char *prog, enum log_level lvl)
@@ -41,6 +42,13 @@ log_set_request(const char *reqid, const char *remote)
 {
 	snprintf(log_reqid, sizeof(log_reqid), "%s", reqid ? reqid : "");
 	snprintf(log_remote, sizeof(log_remote), "%s", remote ? remote : "");
+	log_user[0] = '\0';
+}
+
+void
+log_set_user(const char *user_id)
+{
+	snprintf(log_user, sizeof(log_user), "%s", user_id ? user_id : "");
 }
 
 int
@@ -82,6 +90,10 @@ vlog(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 	if (log_remote[0] != '\0') {
 		buf_puts(&b, ",\"remote\":");
 		buf_json_str(&b, log_remote);
+	}
+	if (log_user[0] != '\0') {
+		buf_puts(&b, ",\"userId\":");
+		buf_json_str(&b, log_user);
 	}
 	buf_puts(&b, ",\"msg\":");
 	buf_json_str(&b, msg);

@@ -21,6 +21,8 @@ void	log_init(const char *prog, enum log_level);
 int	log_level_parse(const char *);
 /* Sets the request the following lines belong to; NULLs clear it. */
 void	log_set_request(const char *request_id, const char *remote);
+/* Sets the signed-in user of the current request (cleared with it). */
+void	log_set_user(const char *user_id);
 int	log_enabled(enum log_level);
 
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

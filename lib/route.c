@@ -96,6 +96,11 @@ route_dispatch(struct req *r, const struct route *routes, size_t n)
 	if (auth_request(r, (hit->flags & R_AUTH_REQUIRED) ? AUTH_REQUIRED :
 	    (hit->flags & R_AUTH_OPTIONAL) ? AUTH_OPTIONAL : AUTH_NONE) == -1)
 		return;
+	if (r->user != NULL) {
+		/* For nginx's access log (hidden from the client) and ours. */
+		http_header(r, "X-User-Id", r->user->id);
+		log_set_user(r->user->id);
+	}
 	if ((hit->flags & (R_BODY | R_BODY_OPT)) &&
 	    json_parse_body(r, (hit->flags & R_BODY_OPT) != 0) == -1)
 		return;

@@ -130,9 +130,11 @@ run_cgi(const struct app *app)
 }
 
 /*
- * TERM: finish the request in hand, then leave.  The handler is installed
- * without SA_RESTART and the request with FCGI_FAIL_ACCEPT_ON_INTR, so an
- * idle worker's accept() returns at once and the loop ends normally.
+ * TERM: finish the request in hand, then leave.  TERM is blocked except
+ * while the worker waits in ppoll() for a connection, so it can never cut
+ * into accepting or reading a request (an interrupted read would lose
+ * that request); a TERM that arrives mid-request waits until the answer
+ * is out, then ends the loop.
  */
 static void
 worker_sigterm(int sig)
@@ -146,13 +148,14 @@ worker_loop(const struct app *app)
 {
 	FCGX_Request		 fr;
 	struct sigaction	 sa;
+	sigset_t		 term, waiting;
 	struct req		 r;
 	struct buf		 o = { 0 };
 	long			 len;
 	char			*body;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
 		log_errorx("FCGX_Init failed");
 		_exit(1);
 	}
@@ -172,9 +175,36 @@ worker_loop(const struct app *app)
 		_exit(1);
 	}
 	report_ready();
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &waiting);
+	/*
+	 * The shared listening socket is non-blocking so that a worker that
+	 * loses the race for a connection goes back to waiting instead of
+	 * blocking in accept() with TERM masked.  (Accepted sockets do not
+	 * inherit the flag.)
+	 */
+	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	while (!stop_requested) {
-		if (FCGX_Accept_r(&fr) < 0)
+		struct pollfd	pfd = { .fd = 0, .events = POLLIN };
+		int		rc;
+
+		if (ppoll(&pfd, 1, NULL, &waiting) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("ppoll");
 			break;
+		}
+		if (!(pfd.revents & POLLIN))
+			continue;
+		if ((rc = FCGX_Accept_r(&fr)) < 0) {
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
+			    rc == -EINTR || rc == -ECONNABORTED)
+				continue;
+			log_warnx("accept failed (%d)", rc);
+			break;
+		}
 		req_init(&r, fr.envp);
 		len = content_length(&r);
 		if (len < 0 || len > BODY_MAX) {

@@ -18,6 +18,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+# Another folder of tests using the same client (tests/scale).
+TESTS = os.environ.get("MM_TEST_DIR", HERE)
 import mm  # noqa: E402
 
 
@@ -59,12 +61,12 @@ def run_case(case):
 
 def collect(filters):
     tests = []
-    for path in sorted(glob.glob(os.path.join(HERE, "cases", "*.json"))):
+    for path in sorted(glob.glob(os.path.join(TESTS, "cases", "*.json"))):
         name = os.path.basename(path)[:-5]
         with open(path) as f:
             case = json.load(f)
         tests.append((name, lambda case=case: run_case(case)))
-    for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
+    for path in sorted(glob.glob(os.path.join(TESTS, "test_*.py"))):
         modname = os.path.basename(path)[:-3]
         spec = importlib.util.spec_from_file_location(modname, path)
         mod = importlib.util.module_from_spec(spec)
