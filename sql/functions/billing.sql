@@ -185,11 +185,13 @@ $$;
 -- run SERIALIZABLE by the caller. Each event id is recorded in
 -- webhook_events in the same transaction as its effects, so a redelivered
 -- event does nothing; concurrent deliveries of one id conflict on that row
--- and their retry sees it. Unknown types are recorded and ignored.
+-- and their retry sees it. Unknown types are recorded and ignored. Index
+-- scans only, for narrow predicate locks (see workout_create).
 create or replace function billing_webhook(p_event jsonb)
 returns json
 language plpgsql
 volatile
+set enable_seqscan = off
 as $$
 declare
 	v_id   text := p_event ->> 'id';

@@ -79,6 +79,12 @@ $$;
 -- (user_id, idempotency_key) entry of the first; once that commits it fails
 -- (unique violation or serialization failure), which is raised as a
 -- serialization failure so the caller's retry takes the replay path.
+--
+-- Sequential scans take relation-wide predicate locks, which make every
+-- concurrent credit move conflict with every other (small tables such as
+-- credit_balances on a young database are scanned sequentially), so this
+-- function and everything it calls plan with index scans (the PostgreSQL
+-- manual's advice for SERIALIZABLE workloads).
 -- Concurrent workouts of one free-tier user serialize on the balance row
 -- (see update_credit_balance), so they never spend more than the balance.
 --
@@ -90,6 +96,7 @@ create or replace function workout_create(p_user_id text, p_date date,
 returns table(status integer, workout json, event json)
 language plpgsql
 volatile
+set enable_seqscan = off
 as $$
 declare
 	v_w        workouts%rowtype;
