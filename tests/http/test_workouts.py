@@ -781,3 +781,77 @@ def test_killed_worker_leaves_nothing_half_written():
     mm.eq(ledger_invariant(uid), 5000 - 25 * len(stored), "balance matches the workouts")
     # The stack serves again.
     mm.status(post(mm.Client(tok), {"exercises": [PUSHUP]}), 201)
+
+
+def _psql_session():
+    user = "postgres" if os.getuid() == 0 else os.environ.get("USER", "postgres")
+    return subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
+                             "-h", "127.0.0.1", "-p", str(mm.PG_PORT), "-U", user, "-d", "musclemap"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def _worker_of_port(port):
+    """The pid of the process whose TCP connection to PostgreSQL has this
+    local port."""
+    out = subprocess.run(["ss", "-tnpH"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if re.search(r"127\.0\.0\.1:%d\s+127\.0\.0\.1:%d\s" % (port, mm.PG_PORT), line):
+            m = re.search(r"pid=(\d+)", line)
+            if m:
+                return int(m.group(1))
+    return None
+
+
+def test_worker_killed_inside_its_transaction_commits_nothing():
+    """Deterministic variant: the worker is killed while its transaction
+    has inserted the workout and waits for the balance row (held by another
+    session), so the kill lands inside the transaction."""
+    master, workers = _workers()
+    uid, tok, _ = mm.create_user(trial=False, balance=100)
+    holder = _psql_session()
+    result = {}
+    try:
+        holder.stdin.write("BEGIN;\nSELECT balance FROM credit_balances WHERE user_id = '%s' "
+                           "FOR UPDATE;\n" % uid)
+        holder.stdin.flush()
+        holder.stdout.readline()
+        t = threading.Thread(target=lambda: result.setdefault(
+            "r", post(mm.Client(tok), {"exercises": [PUSHUP], "idempotencyKey": "inside"})))
+        t.start()
+        row = None
+        deadline = time.time() + 10
+        while time.time() < deadline and not row:
+            row = mm.psql("SELECT pid, client_port FROM pg_stat_activity "
+                          "WHERE application_name = 'workouts' AND state = 'active' "
+                          "AND wait_event_type = 'Lock';")
+            time.sleep(0.05)
+        mm.check(row, "a workouts transaction waits for the balance row")
+        backend, port = int(row[0][0]), int(row[0][1])
+        victim = _worker_of_port(port)
+        mm.check(victim in workers, "the waiting connection belongs to a worker: %r" % victim)
+        os.kill(victim, signal.SIGKILL)
+        t.join(30)
+    finally:
+        holder.stdin.write("COMMIT;\n")
+        holder.stdin.close()
+        holder.wait(10)
+    mm.error(result["r"], "SERVICE_UNAVAILABLE", 502)
+    deadline = time.time() + 10
+    while time.time() < deadline and mm.psql(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = %d;" % backend):
+        time.sleep(0.05)
+    mm.eq(workouts_of(uid), 0, "the uncommitted workout is gone")
+    mm.eq(events_of(uid), 0, "no event")
+    mm.eq(ledger_of(uid), 1, "no charge")
+    mm.eq(ledger_invariant(uid), 100, "balance untouched")
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        _, now = _workers()
+        if victim not in now and len(now) == len(workers):
+            break
+        time.sleep(0.1)
+    mm.check(victim not in now and len(now) == len(workers), "the supervisor replaced the worker")
+    # The key is unused and the user's queue lock died with the session.
+    r = post(mm.Client(tok), {"exercises": [PUSHUP], "idempotencyKey": "inside"})
+    mm.status(r, 201)
+    mm.eq(ledger_invariant(uid), 75, "charged once now")
