@@ -215,3 +215,224 @@ begin
 	return query select true, v_new::integer, v_id, null::text, false;
 end;
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Entitlements and the economy endpoints (API §5.1-§5.7).
+--
+-- Every function below answers with the contract's JSON document; errors
+-- are raised with SQLSTATE MMnnn and a message for users. Balances are only
+-- read here; the one writer is update_credit_balance() above.
+
+-- The seed's subscription verification flow (API §5.1), in its order: an
+-- active trial, else an active subscription, else the credits of the free
+-- tier. Returns 'trial', 'subscription' or NULL (free tier). Shared by
+-- every binary that charges (workouts, prescriptions).
+create or replace function entitlement_reason(p_user_id text)
+returns text
+language sql
+stable
+as $$
+	select case
+		when exists (select 1 from users u
+		              where u.id = p_user_id and u.trial_ends_at > now())
+			then 'trial'
+		when exists (select 1 from subscriptions s
+		              where s.user_id = p_user_id and s.status = 'active')
+			then 'subscription'
+	end
+$$;
+
+-- GET /api/economy/balance (API §5.2). A user without a balance row has 0.
+create or replace function economy_balance(p_user_id text)
+returns json
+language sql
+stable
+as $$
+	select json_build_object(
+		'balance', coalesce(b.balance, 0),
+		'lifetimeEarned', coalesce(b.lifetime_earned, 0),
+		'lifetimeSpent', coalesce(b.lifetime_spent, 0),
+		'unlimited', e.reason is not null,
+		'unlimitedReason', e.reason)
+	  from (select entitlement_reason(p_user_id) as reason) e
+	  left join credit_balances b on b.user_id = p_user_id
+$$;
+
+-- GET /api/economy/history (API §5.3): newest first. Ledger rows of one user
+-- have strictly increasing created_at in balance order (see
+-- update_credit_balance), the id breaks ties of rows written otherwise.
+create or replace function economy_history(p_user_id text, p_limit integer,
+    p_offset bigint)
+returns json
+language sql
+stable
+as $$
+	select json_build_object(
+		'transactions', coalesce((
+			select json_agg(t.doc order by t.n)
+			  from (select json_build_object(
+					'id', l.id,
+					'action', l.action,
+					'amount', l.amount,
+					'balanceAfter', l.balance_after,
+					'metadata', l.metadata,
+					'createdAt', iso_ts(l.created_at)) as doc,
+				       row_number() over (order by l.created_at desc,
+					   l.id desc) as n
+				  from credit_ledger l
+				 where l.user_id = p_user_id
+				 order by l.created_at desc, l.id desc
+				 limit p_limit offset p_offset) t), '[]'::json),
+		'total', (select count(*) from credit_ledger l
+		           where l.user_id = p_user_id),
+		'limit', p_limit,
+		'offset', p_offset)
+$$;
+
+-- GET /api/economy/actions (API §5.5): enabled actions only.
+create or replace function economy_actions()
+returns json
+language sql
+stable
+as $$
+	select json_build_object('actions', coalesce(json_agg(json_build_object(
+		'id', a.id,
+		'name', a.name,
+		'description', a.description,
+		'defaultCost', a.default_cost,
+		'pluginId', a.plugin_id) order by a.id), '[]'::json))
+	  from credit_actions a
+	 where a.enabled
+$$;
+
+-- POST /api/economy/charge (API §5.6), run SERIALIZABLE by the caller (the
+-- seed's credit transaction flow). The client's key is stored per user as
+-- '<userId>:<key>'. A key this user already used answers the original
+-- transaction whatever the body (existing = true); otherwise the amount is
+-- the given one or the enabled action's default cost, and the debit goes
+-- through update_credit_balance(). Not enough credits: MM402 and nothing
+-- is written, so the key stays unused. Concurrent copies of one key wait
+-- for the balance row lock, fail to serialize, and their retry finds the
+-- committed row here. Index scans only, for narrow predicate locks (see
+-- workout_create).
+create or replace function economy_charge(p_user_id text, p_action text,
+    p_amount integer, p_key text, p_metadata jsonb)
+returns json
+language plpgsql
+volatile
+set enable_seqscan = off
+as $$
+declare
+	v_key    text := p_user_id || ':' || p_key;
+	v_entry  credit_ledger%rowtype;
+	v_amount integer := p_amount;
+	v_res    record;
+begin
+	select * into v_entry
+	  from credit_ledger l
+	 where l.idempotency_key = v_key and l.user_id = p_user_id;
+	if found then
+		return json_build_object('success', true,
+		    'transactionId', v_entry.id,
+		    'newBalance', v_entry.balance_after,
+		    'existing', true);
+	end if;
+
+	if v_amount is null then
+		select a.default_cost into v_amount
+		  from credit_actions a
+		 where a.id = p_action and a.enabled;
+		if not found then
+			raise exception using errcode = 'MM400',
+			    message = format('Unknown action %s: give an amount '
+			        'or use an action of /api/economy/actions', p_action);
+		end if;
+	end if;
+	if v_amount <= 0 then
+		raise exception using errcode = 'MM400',
+		    message = format('Action %s costs nothing: give an amount',
+		        p_action);
+	end if;
+
+	select * into v_res
+	  from update_credit_balance(p_user_id, -v_amount, p_action,
+	      p_metadata, v_key);
+	if not v_res.success then
+		if v_res.error_message = 'insufficient_credits' then
+			raise exception using errcode = 'MM402',
+			    message = format('You need %s credits but only have %s',
+			        v_amount, v_res.new_balance);
+		elsif v_res.error_message = 'user_not_found' then
+			raise exception using errcode = 'MM401',
+			    message = 'Your account no longer exists';
+		end if;
+		raise exception 'charge failed: %', v_res.error_message;
+	end if;
+	return json_build_object('success', true,
+	    'transactionId', v_res.entry_id,
+	    'newBalance', v_res.new_balance,
+	    'existing', v_res.existing);
+end;
+$$;
+
+-- GET /api/entitlements (API §5.7). daysLeftInTrial = ceil(days until
+-- trialEndsAt), 0 once ended or without a trial; the subscription fields
+-- come from the newest subscription row.
+create or replace function economy_entitlements(p_user_id text)
+returns json
+language sql
+stable
+as $$
+	select json_build_object(
+		'unlimited', e.reason is not null,
+		'reason', coalesce(e.reason, 'credits'),
+		'trialEndsAt', iso_ts(u.trial_ends_at),
+		'daysLeftInTrial', coalesce(greatest(0, ceil(extract(epoch from
+		    (u.trial_ends_at - now())) / 86400))::integer, 0),
+		'subscriptionStatus', s.status,
+		'subscriptionEndsAt', iso_ts(s.current_period_end),
+		'creditBalance', coalesce(b.balance, 0))
+	  from users u
+	 cross join lateral (select entitlement_reason(u.id) as reason) e
+	  left join lateral (select s.status, s.current_period_end
+	                       from subscriptions s
+	                      where s.user_id = u.id
+	                      order by s.created_at desc, s.id desc
+	                      limit 1) s on true
+	  left join credit_balances b on b.user_id = u.id
+	 where u.id = p_user_id
+$$;
+
+-- Per-user queueing of credit moves. Concurrent SERIALIZABLE transactions
+-- of one user conflict on the balance row and all but one must retry; under
+-- sustained load a request could exhaust its retries. The binaries take
+-- this session-level advisory lock before running such a transaction (and
+-- release it after; with p_free_tier_only only when the user is on the free
+-- tier, returning whether it locked), so one user's credit moves wait for
+-- each other instead
+-- and each starts with a snapshot that already sees the previous one.
+-- Correctness never depends on it: the transactions stay SERIALIZABLE. A
+-- worker that dies releases the lock with its session.
+create or replace function economy_user_lock(p_user_id text,
+    p_free_tier_only boolean)
+returns boolean
+language plpgsql
+volatile
+as $$
+begin
+	-- Unlimited users' workouts move no credits: nothing to queue.
+	if p_free_tier_only and entitlement_reason(p_user_id) is not null then
+		return false;
+	end if;
+	perform pg_advisory_lock(31001, hashtext(p_user_id));
+	return true;
+end;
+$$;
+
+create or replace function economy_user_unlock(p_user_id text)
+returns boolean
+language sql
+volatile
+as $$
+	select pg_advisory_unlock(31001, hashtext(p_user_id))
+$$;

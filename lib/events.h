@@ -1,0 +1,41 @@
+/*
+ * events: what an activity causes outside the database once its
+ * transaction has committed (contract §1.9, §4.2 step 5, §8).
+ *
+ * The event row itself is written by the stored function, in the same
+ * transaction as the change it reports; these calls only fan it out.
+ * They are best effort: Redis is a cache and a bus, never the source of
+ * truth, so a failure is logged and counted and the request still
+ * succeeds.  Never call them before the commit (a rolled-back event must
+ * not reach anyone).
+ */
+#ifndef MM_EVENTS_H
+#define MM_EVENTS_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* The Redis channel the community stream relays to subscribers. */
+#define EVENTS_CHANNEL	"rt:community"
+/* Seconds a per-minute exercise selection bucket lives. */
+#define EVENTS_BUCKET_TTL	1800
+
+/*
+ * Publishes one activity event, the §7.1 event object with full identity
+ * ({"id","eventType","userId","username","displayName","payload",
+ * "visibilityScope","createdAt"}), on EVENTS_CHANNEL.  Subscribers
+ * filter by visibilityScope and strip identity for anonymous viewers.
+ * Returns 0 when Redis took it, -1 when Redis is off, down or refused it.
+ */
+int	events_publish(const char *event_json);
+
+/*
+ * Counts each exercise id once in the minute bucket of now (UTC):
+ * HINCRBY now:exercise:selected:{YYYYMMDDHHMM} <id> 1, then EXPIRE
+ * EVENTS_BUCKET_TTL, pipelined.  Returns 0, or -1 when Redis is off or
+ * failed.
+ */
+int	events_exercises_selected(const char *const *ids, size_t n,
+	    time_t now);
+
+#endif
