@@ -26,6 +26,10 @@ cd "$MM_ROOT"
 : "${MM_STATIC_RATE:=2000}"
 : "${MM_STATIC_BURST:=4000}"
 : "${MM_ACCESS_LOG:=on}"
+# The local stack verifies billing webhooks with a development key, so
+# signed test deliveries work; production sets its own secret.
+: "${MM_STRIPE_WEBHOOK_SECRET:=whsec_local_development_only}"
+export MM_STRIPE_WEBHOOK_SECRET
 # An application host only (nginx and the binaries), using the PostgreSQL
 # and Redis of DATABASE_URL and MM_REDIS_URL: how extra hosts scale out.
 : "${MM_APP_ONLY:=0}"
