@@ -19,7 +19,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-GROUPS_ALL="auth catalog workouts economy journey community messaging tips misc"
+GROUPS_ALL="auth auth-hash catalog workouts economy journey community messaging tips misc"
 : "${MM_DEPLOY_BUILD:=make}"
 
 say() { printf 'deploy: %s\n' "$*"; }
@@ -29,6 +29,7 @@ die() { printf 'deploy: %s\n' "$*" >&2; exit 1; }
 # error carrying X-RateLimit-Limit, which nginx alone would not add.
 probe_path() {
 	case $1 in
+	auth-hash) echo /api/auth/login ;;
 	catalog) echo /api/exercises/__deploy/check ;;
 	misc) echo /api/settings/__deploy ;;
 	*) echo "/api/$1/__deploy" ;;
@@ -81,7 +82,7 @@ deploy_local() {
 	rm -rf "$prev"
 	mkdir -p "$prev"
 	for g in $groups; do
-		cp -p "$bin_dir/cgi-bin/$g" "$prev/$g"
+		cp -p "$bin_dir/cgi-bin/${g%-hash}" "$prev/${g%-hash}"
 	done
 	say "building: $MM_DEPLOY_BUILD"
 	sh -c "$MM_DEPLOY_BUILD" >/dev/null
@@ -102,7 +103,7 @@ deploy_local() {
 	[ -z "$failed" ] && { say "done"; return 0; }
 	say "$failed did not come up: rolling back"
 	for g in $groups; do
-		restore "$prev/$g" "$bin_dir/cgi-bin/$g"
+		restore "$prev/${g%-hash}" "$bin_dir/cgi-bin/${g%-hash}"
 		pid=$(cat "$run/$g.pid")
 		old=$(children "$pid")
 		kill -HUP "$pid"
