@@ -50,6 +50,7 @@ GROUPS_ALL="auth catalog workouts economy journey community messaging tips misc"
 # starve the other binaries of CPU.
 POOLS_ALL="auth auth-hash catalog workouts economy journey community messaging tips misc"
 : "${MM_HASH_WORKERS:=2}"
+export MM_HASH_WORKERS
 DEB_PACKAGES="build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi
  libpq-dev libhiredis-dev libcjson-dev libssl-dev libjwt-dev check
  libsubunit-dev nginx libnginx-mod-nchan postgresql-15 postgresql-contrib

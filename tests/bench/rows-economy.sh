@@ -13,7 +13,7 @@ MM_BENCH_TOKEN=$TRIAL_TOKEN row "POST /api/workouts (trial, unlimited)" "$BASE/a
 MM_BENCH_TOKEN=$FREE_TOKEN row "GET /api/economy/balance" "$BASE/api/economy/balance" \
 	"ceiling: FastCGI + one PK SELECT" - "$HERE/me.lua" 32
 PGB=$(pgbench -n -h 127.0.0.1 -p "$MM_PG_PORT" -U "$( [ "$(id -u)" = 0 ] && echo postgres || id -un)" \
-	-c 32 -j 2 -T "$MM_BENCH_SECONDS" --max-tries=100 -D uid="$FREE_UID" -f "$HERE/workout.sql" \
+	-c 32 -j 2 -T "$MM_BENCH_SECONDS" --max-tries=100 -D "uid='$FREE_UID'" -f "$HERE/workout.sql" \
 	-r musclemap 2>&1 || true)
 PGB_TPS=$(printf '%s\n' "$PGB" | awk '/^tps = / { printf "%.0f", $3; exit }')
 PGB_LAT=$(printf '%s\n' "$PGB" | awk '/^latency average = / { print $4; exit }')
