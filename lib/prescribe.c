@@ -1211,3 +1211,21 @@ prescribe_alternatives(const struct catalog *c, enum rx_alt kind,
 	free(alts);
 	return n;
 }
+
+void
+prescribe_json_alternatives(const struct catalog *c, enum rx_alt kind,
+    const struct exercise *like, struct buf *b)
+{
+	const struct exercise	**list;
+	size_t			  i, n;
+
+	n = prescribe_alternatives(c, kind, like, &list);
+	buf_puts(b, "{\"exercises\":[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		buf_puts(b, list[i]->json);
+	}
+	buf_puts(b, "]}");
+	free(list);
+}

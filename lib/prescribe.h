@@ -182,5 +182,8 @@ int	prescribe_is_seated(const struct exercise *);
 int	prescribe_is_low_impact(const struct exercise *);
 size_t	prescribe_alternatives(const struct catalog *, enum rx_alt,
 	    const struct exercise *like, const struct exercise ***out);
+/* Appends {"exercises":[...]} of §11.5 with the §3.2 objects to b. */
+void	prescribe_json_alternatives(const struct catalog *, enum rx_alt,
+	    const struct exercise *like, struct buf *b);
 
 #endif

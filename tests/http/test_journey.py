@@ -1,5 +1,5 @@
-"""Journey and prescriptions (contract §6), end to end through nginx
-against the seeded catalog."""
+"""Journey and prescriptions (contract §6) and the alternatives (§11.5),
+end to end through nginx against the seeded catalog."""
 import csv
 import datetime
 import json
@@ -10,6 +10,10 @@ import random
 import mm
 
 DATA = os.path.join(mm.ROOT, "sql", "data")
+EXERCISE_KEYS = {"id", "name", "type", "difficulty", "description", "cues",
+                 "primaryMuscles", "equipmentRequired", "equipmentOptional",
+                 "locations", "isCompound", "estimatedSeconds", "restSeconds",
+                 "movementPattern"}
 RX_KEYS = {"id", "exercises", "warmup", "cooldown", "substitutions", "muscleCoverage",
            "estimatedDuration", "creditCost", "createdAt"}
 GYM = ["barbell", "dumbbells", "flat_bench", "adjustable_bench", "squat_rack",
@@ -533,3 +537,63 @@ def test_prescription_get_owner_only_with_constraints():
     mm.error(c.get("/api/prescription/generate"), "NOT_FOUND", 404)
     mm.error(mm.Client().get("/api/prescription/" + rx["id"]), "UNAUTHORIZED", 401)
     mm.error(c.post("/api/prescription/" + rx["id"], {}), "METHOD_NOT_ALLOWED", 405)
+
+
+# §11.5
+
+def seated(e):
+    seats = {"flat_bench", "adjustable_bench", "preacher_bench", "chest_press_machine",
+             "pec_deck", "lat_pulldown", "leg_extension_machine", "leg_curl_machine",
+             "seated_calf_machine", "abductor_adductor_machine", "leg_press", "rower", "bike"}
+    name = e["name"].lower()
+    return bool(set(e["equipmentRequired"]) & seats) or any(
+        w in name for w in ("seated", "sitting", "lying")) or (
+        e["movementPattern"] in ("core", "anti_extension") and not e["equipmentRequired"])
+
+
+def low_impact(e):
+    name = e["name"].lower()
+    pattern = e["movementPattern"] or ""
+    if e["difficulty"] > 2 or e["type"] in ("olympic_weightlifting", "combat_conditioning",
+                                            "wrestling"):
+        return False
+    if any(w in pattern for w in ("explosive", "catch", "strik", "release")):
+        return False
+    if any(w in name for w in ("jump", "hop", "bound", "skip", "sprint", "running", "burpee")):
+        return False
+    if "conditioning" in pattern:
+        return bool(set(e["equipmentRequired"]) & {"bike", "bicycle", "elliptical", "rower",
+                                                   "stair_climber", "swimming_pool"}) \
+            or "walk" in name
+    return True
+
+
+def test_alternatives_follow_their_rules():
+    c = mm.Client(token="not-a-token")
+    ex = catalog()["ex"]
+    for kind, rule in (("seated", seated), ("low-impact", low_impact)):
+        r = c.get("/api/alternatives/" + kind)
+        mm.status(r, 200)
+        got = r.json["exercises"]
+        mm.eq(set(r.json), {"exercises"}, "keys")
+        for e in got:
+            mm.eq(set(e), EXERCISE_KEYS, "§3.2 exercise objects")
+            mm.eq(e, ex[e["id"]], "the catalog's object")
+        mm.eq({e["id"] for e in got}, {i for i, e in ex.items() if rule(e)},
+              kind + ": exactly the exercises the documented rule selects")
+        mm.check(len(got) >= 10, kind + ": a useful number of exercises")
+    for kind, like in (("seated", "fw-squat"), ("low-impact", "bw-box-jump"),
+                       ("low-impact", "bw-burpee"), ("seated", "fw-bench-press")):
+        r = c.get("/api/alternatives/%s?exerciseId=%s" % (kind, like))
+        mm.status(r, 200)
+        got = r.json["exercises"]
+        mm.check(got, "%s alternatives to %s" % (kind, like))
+        prim = set(ex[like]["primaryMuscles"])
+        shared = [len(set(e["primaryMuscles"]) & prim) for e in got]
+        mm.check(all(s > 0 for s in shared), "similar: shares a primary muscle")
+        mm.eq(shared, sorted(shared, reverse=True), "most shared first")
+        mm.check(like not in [e["id"] for e in got], "not the exercise itself")
+    for kind in ("seated", "low-impact"):
+        mm.error(c.get("/api/alternatives/%s?exerciseId=no-such-exercise" % kind),
+                 "NOT_FOUND", 404)
+        mm.error(c.post("/api/alternatives/" + kind, {}), "METHOD_NOT_ALLOWED", 405)
