@@ -25,6 +25,8 @@
 #define NEW_EXERCISE_FACTOR	0.9
 /* The fill pass stops below this share of the best first set's gain. */
 #define STOP_SHARE		0.05
+/* The longest rest of a circuit (the last resort for coverage). */
+#define CIRCUIT_REST		20
 /* Exercises at or above this many seconds a set are timed efforts. */
 #define TIMED_SECONDS		120
 
@@ -383,6 +385,9 @@ struct solver {
 	size_t			*order;		/* cand index per entry */
 	size_t			 nentries;
 	int			 any_on_target;
+	int			 count_only;	/* cover by count, not gain */
+	size_t			 units_coverable;
+	size_t			 units_covered;
 };
 
 static long
@@ -505,7 +510,8 @@ pass_cover(struct solver *s, size_t nunits)
 			if (n == 0)
 				continue;
 			g = gain(s, c, 1);
-			score = n * g / (double)cost(c, 1);
+			score = n * (s->count_only ? c->pref : g) /
+			    (double)cost(c, 1);
 			if (score > bscore || (score == bscore && g > bgain)) {
 				best = i;
 				bscore = score;
@@ -793,9 +799,17 @@ prescribe_free(struct rx_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-int
-prescribe(const struct catalog *cat, const struct rx_request *req,
-    struct rx_plan *plan, const char **err)
+/*
+ * One attempt at a plan: with count_only the cover pass ranks exercises
+ * by how many targets they cover per second rather than by their gain,
+ * with minimal the warm-up and cool-down are cut to a minute each, and
+ * with circuit no rest is longer than CIRCUIT_REST (many targets in
+ * little time are trained as a circuit).
+ */
+static int
+solve(const struct catalog *cat, const struct rx_request *req,
+    struct rx_plan *plan, const char **err, int count_only, int minimal,
+    int circuit, size_t *covered_units, size_t *coverable_units)
 {
 	struct solver		 s;
 	struct rx_target	*units = NULL;
@@ -807,6 +821,7 @@ prescribe(const struct catalog *cat, const struct rx_request *req,
 	memset(plan, 0, sizeof(*plan));
 	memset(&s, 0, sizeof(s));
 	*err = NULL;
+	s.count_only = count_only;
 	s.cat = cat;
 	s.req = req;
 	s.sch = scheme_for(req->goals);
@@ -834,6 +849,8 @@ prescribe(const struct catalog *cat, const struct rx_request *req,
 			if (c->rest > e->rest_seconds)
 				c->rest = e->rest_seconds;
 		}
+		if (circuit && c->rest > CIRCUIT_REST)
+			c->rest = CIRCUIT_REST;
 		c->entry = -1;
 		if (minc < 0 || cost(c, 1) < minc)
 			minc = cost(c, 1);
@@ -845,7 +862,7 @@ prescribe(const struct catalog *cat, const struct rx_request *req,
 		goto out;
 	}
 
-	blocks(req, plan, 0);
+	blocks(req, plan, minimal);
 	if (limit - block_seconds(plan) < minc)
 		blocks(req, plan, 1);	/* make room for one set */
 	s.budget = limit - block_seconds(plan);
@@ -923,6 +940,17 @@ prescribe(const struct catalog *cat, const struct rx_request *req,
 			s.umask[j * cat->nmuscles + m] = (unsigned char)
 			    prescribe_target_has(cat, &units[j], m);
 	pass_cover(&s, nunits);
+	for (j = 0; j < nunits; j++) {
+		for (i = 0; i < s.ncands; i++)
+			if (works(&s, s.cands[i].ex, j))
+				break;
+		if (i < s.ncands) {
+			s.units_coverable++;
+			s.units_covered += (size_t)covered(&s, j);
+		}
+	}
+	*covered_units = s.units_covered;
+	*coverable_units = s.units_coverable;
 	pass_base(&s);
 	pass_fill(&s, max_entries);
 	if (s.nentries == 0) {
@@ -967,6 +995,49 @@ out:
 	free(s.order);
 	free(s.cands);
 	return rc;
+}
+
+int
+prescribe(const struct catalog *cat, const struct rx_request *req,
+    struct rx_plan *plan, const char **err)
+{
+	/*
+	 * Tried in order until every coverable target is covered; otherwise
+	 * the attempt covering the most wins (the earliest on a tie).
+	 */
+	static const struct {
+		int	count_only, minimal, circuit;
+	} modes[] = { { 0, 0, 0 }, { 1, 0, 0 }, { 1, 1, 0 }, { 1, 1, 1 } };
+	struct rx_plan	 p;
+	size_t		 i, cov, coverable, best_cov = 0;
+	int		 have = 0;
+	const char	*e;
+
+	memset(plan, 0, sizeof(*plan));
+	*err = NULL;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		cov = coverable = 0;
+		if (solve(cat, req, &p, &e, modes[i].count_only,
+		    modes[i].minimal, modes[i].circuit, &cov,
+		    &coverable) == -1) {
+			prescribe_free(&p);
+			if (!have && *err == NULL)
+				*err = e;
+			continue;
+		}
+		if (!have || cov > best_cov) {
+			prescribe_free(plan);
+			*plan = p;
+			best_cov = cov;
+			have = 1;
+		} else
+			prescribe_free(&p);
+		if (best_cov >= coverable)
+			break;
+	}
+	if (have)
+		*err = NULL;
+	return have ? 0 : -1;
 }
 
 /* A number with at most 2 decimals, never 0 when v > 0. */

@@ -28,6 +28,13 @@
  * and goals.  No step is taken that would make the plan longer than the
  * duration: Σ sets × (estimatedSeconds + restSeconds) + warm-up +
  * cool-down ≤ duration × 60 holds at every step.
+ *
+ * When a target that some allowed exercise works is left uncovered (many
+ * targets, little time), the plan is built again with the cover pass
+ * ranking by count alone, then also with a one-minute warm-up and
+ * cool-down, then also as a circuit (rests of at most 20 s); the first
+ * attempt that covers every such target, or else the one covering most,
+ * is kept.
  */
 #ifndef MM_PRESCRIBE_H
 #define MM_PRESCRIBE_H

@@ -367,6 +367,18 @@ def test_prescription_rules_on_varied_requests():
         mm.eq(r.json["creditCost"], 0, "trial users pay nothing")
 
 
+def test_prescription_covers_every_muscle_in_fifteen_minutes():
+    uid, tok, _ = mm.create_user()
+    c = mm.Client(tok)
+    muscles = sorted(catalog()["muscles"])
+    for loc, equipment in (("gym", GYM), ("home", []), ("office", ["bands"]), ("park", [])):
+        body = {"duration": 15, "location": loc, "equipment": equipment,
+                "muscleTargets": muscles}
+        r = c.post("/api/prescription/generate", body)
+        mm.status(r, 200)
+        check_prescription(body, r.json)
+
+
 def test_prescription_random_requests_keep_every_rule():
     uid, tok, _ = mm.create_user()
     c = mm.Client(tok)
