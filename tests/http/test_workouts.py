@@ -855,3 +855,30 @@ def test_worker_killed_inside_its_transaction_commits_nothing():
     r = post(mm.Client(tok), {"exercises": [PUSHUP], "idempotencyKey": "inside"})
     mm.status(r, 201)
     mm.eq(ledger_invariant(uid), 75, "charged once now")
+
+
+def test_workout_crossing_a_level_emits_level_up_once():
+    """§6.5 after §4.2 step 5: logging the workout that crosses a level
+    threshold raises current_level and emits one level_up event."""
+    uid, tok, _ = mm.create_user(trial=True)
+    c = mm.Client(tok)
+    mm.status(c.post("/api/journey/select-archetype", {"archetypeId": "bodybuilder"}), 200)
+    # Two entries of 100 sets of push-ups: about 611 TU a workout.
+    big = {"exercises": [{"exerciseId": "bw-pushup", "sets": 100},
+                         {"exerciseId": "bw-pushup", "sets": 100}]}
+    total = 0.0
+    for i in range(6):
+        r = c.post("/api/workouts", dict(big, idempotencyKey="lvl-%d" % i))
+        mm.status(r, 201)
+        total += r.json["totalTu"]
+        if total >= 1000:
+            break
+    mm.check(total >= 1000, "crossed the level-2 threshold (%.2f TU)" % total)
+    j = c.get("/api/journey").json
+    mm.check(j["level"] >= 2, "journey level: %r" % j)
+    rows = mm.psql("SELECT payload->>'level' FROM activity_events WHERE user_id = :'p1' "
+                   "AND event_type = 'level_up' ORDER BY 1;", uid)
+    levels = [int(r[0]) for r in rows]
+    mm.eq(levels, list(range(2, j["level"] + 1)), "one level_up per level reached")
+    cur = mm.psql("SELECT current_level FROM users WHERE id = :'p1';", uid)[0][0]
+    mm.eq(int(cur), j["level"], "users.current_level")
