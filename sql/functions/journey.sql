@@ -338,25 +338,6 @@ begin
 end;
 $$;
 
--- The §7.1 event object with full identity, as the caller publishes it.
-create or replace function journey_event_json(e activity_events)
-returns jsonb
-language sql
-stable
-as $$
-	select jsonb_build_object(
-		'id', e.id,
-		'eventType', e.event_type,
-		'userId', e.user_id,
-		'username', u.username,
-		'displayName', u.display_name,
-		'payload', e.payload,
-		'visibilityScope', e.visibility_scope,
-		'createdAt', iso_ts(e.created_at))
-	  from (select 1) one
-	  left join users u on u.id = e.user_id
-$$;
-
 -- Level-ups after a committed workout (API §6.5, §4.2 step 5). The
 -- workouts binary calls this in its own SERIALIZABLE transaction once the
 -- workout has committed. When the level that the user's total TU gives in
@@ -414,7 +395,7 @@ begin
 		returning * into v_e;
 		if found then
 			v_events := v_events || jsonb_build_array(
-			    journey_event_json(v_e));
+			    activity_event_json(v_e));
 		end if;
 	end loop;
 	update users u set current_level = v_new.level where u.id = p_user_id;
