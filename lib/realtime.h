@@ -83,7 +83,7 @@ void	 realtime_subscriber_channels(struct buf *out, const char *user_id,
  * Publishes one message (len bytes) to the comma-separated channels (at
  * most RT_MAX_CHANNELS per call); 0, or -1 (logged).
  */
-#define RT_MAX_CHANNELS	200
+#define RT_MAX_CHANNELS	100
 int	 realtime_publish(const char *channels, const char *msg, size_t len);
 
 /*
