@@ -17,7 +17,7 @@ create or replace function activity_event_json(e activity_events,
 	p_username text, p_display_name text, p_anon boolean)
 returns json
 language sql
-immutable
+stable
 as $$
 	select json_build_object(
 		'id', e.id,
@@ -132,7 +132,11 @@ begin
 
 	if p_user is null then
 		with page as (
-			select x.ev, u.username, u.display_name,
+			select x.ev,
+			       (select u.username from users u
+				 where u.id = x.user_id) as username,
+			       (select u.display_name from users u
+				 where u.id = x.user_id) as display_name,
 			       row_number() over (order by x.created_at desc,
 				   x.id desc) as rn
 			  from (select a as ev, a.created_at, a.id, a.user_id
@@ -141,7 +145,6 @@ begin
 				   and (a.created_at, a.id) < (v_ts, v_id)
 				 order by a.created_at desc, a.id desc
 				 limit p_limit + 1) x
-			  left join users u on u.id = x.user_id
 		)
 		select coalesce(json_agg(activity_event_json(p.ev, p.username,
 			   p.display_name, true) order by p.rn)
@@ -152,7 +155,11 @@ begin
 		  from page p;
 	else
 		with page as (
-			select x.ev, u.username, u.display_name,
+			select x.ev,
+			       (select u.username from users u
+				 where u.id = x.user_id) as username,
+			       (select u.display_name from users u
+				 where u.id = x.user_id) as display_name,
 			       row_number() over (order by x.created_at desc,
 				   x.id desc) as rn
 			  from (select * from (
@@ -178,7 +185,6 @@ begin
 				  limit p_limit + 1)) b
 				 order by b.created_at desc, b.id desc
 				 limit p_limit + 1) x
-			  left join users u on u.id = x.user_id
 		)
 		select coalesce(json_agg(activity_event_json(p.ev, p.username,
 			   p.display_name, false) order by p.rn)

