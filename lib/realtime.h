@@ -34,10 +34,12 @@
  *
  * Publishing goes over HTTP to nchan's publisher location on the internal
  * unix socket (POST /pub?id=a,b publishes one message to several channels);
- * with Redis enabled nchan stores the channels there, so every nginx host
- * sharing that Redis delivers them.  The event is also sent on the Redis
- * pub/sub channel rt:community when Redis is enabled (the seed's activity
- * fan-out), for other consumers.
+ * with Redis enabled nchan stores the channels there (nchan_redis_pass in
+ * every nchan location), so every nginx host sharing that Redis delivers
+ * them.  While that Redis is down, publishing and new subscriptions fail
+ * (the events stay in the feed) and resume when it is back.  The event is
+ * also sent on the Redis pub/sub channel rt:community when Redis is enabled
+ * (the seed's activity fan-out), for other consumers.
  */
 #ifndef MM_REALTIME_H
 #define MM_REALTIME_H

@@ -419,3 +419,48 @@ def test_high_five_is_delivered_to_members_not_to_anonymous():
     finally:
         member.close()
         anon.close()
+
+
+def test_nginx_hosts_share_channels_through_redis():
+    """A second nginx (another host behind the same balancer) with the same
+    configuration and Redis delivers what the first one published."""
+    if not os.path.exists(os.path.join(RUN_DIR, "redis.pid")):
+        return      # REDIS_ENABLED=false: channels live in one host's memory
+    conf = open(os.path.join(mm.VAR_DIR, "nginx", "nginx.conf")).read()
+    if "nchan_redis_pass" not in conf:
+        raise mm.Failure("Redis is running but nchan does not use it")
+    port = mm.HTTP_PORT + 17
+    d = os.path.join(mm.VAR_DIR, "tmp", "host2")
+    os.makedirs(os.path.join(d, "log"), exist_ok=True)
+    conf = conf.replace("listen 127.0.0.1:%d;" % mm.HTTP_PORT, "listen 127.0.0.1:%d;" % port)
+    conf = conf.replace("listen 127.0.0.1:%d ssl http2;" % mm.HTTPS_PORT, "")
+    conf = conf.replace(os.path.join(RUN_DIR, "nchan.sock"), os.path.join(d, "nchan.sock"))
+    conf = conf.replace(os.path.join(RUN_DIR, "nginx.pid"), os.path.join(d, "nginx.pid"))
+    conf = conf.replace(os.path.join(mm.VAR_DIR, "log", "nginx-error.log"),
+                        os.path.join(d, "log", "error.log"))
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(conf)
+    subprocess.run(["nginx", "-q", "-c", os.path.join(d, "nginx.conf"), "-p", d + "/"],
+                   check=True)
+    try:
+        time.sleep(0.5)
+        owner, _, _ = mm.create_user()
+        _, tok, _ = mm.create_user()
+        global_port = mm.HTTP_PORT
+        mm.HTTP_PORT = port
+        try:
+            far_anon, far_member = opened("sse"), opened("ws", tok)
+        finally:
+            mm.HTTP_PORT = global_port
+        near = opened("sse")
+        eid, t0 = emit(owner, "workout_completed", "public_anon", {})
+        for s in (far_anon, far_member, near):
+            t, _ = s.wait_for(eid)
+            mm.check(t * 1000 - t0 < 1000, "delivered within a second on both hosts")
+        for s in (far_anon, far_member, near):
+            s.close()
+    finally:
+        with open(os.path.join(d, "nginx.pid")) as f:
+            pid = int(f.read())
+        os.kill(pid, 15)
+        time.sleep(0.3)
