@@ -25,9 +25,13 @@
  *
  * Blocks on the live stream (the rule, as in the feed, §7.1, §9.7): a
  * subscriber never receives a public event of a user it blocked or who
- * blocked it, as long as that block existed when it connected; for a block
- * made while it is connected, the rule holds from its next connection
- * (clients reconnect; nginx closes idle streams that stop answering pings).
+ * blocked it, as long as that block existed when it connected and when the
+ * event was published; for a block made while it is connected, the rule
+ * holds from its next connection (clients reconnect; nginx closes idle
+ * streams that stop answering pings).  On connecting, a subscriber first
+ * receives what its channels carried in the last 30 seconds (nchan's
+ * message buffer), so a reconnect loses nothing; clients skip event ids
+ * they have already seen.
  * Events of users who block nobody and are blocked by nobody travel once
  * on the shared channel; only users involved in blocks cost one extra copy
  * per event.
