@@ -12,24 +12,40 @@
 
 -- The §7.1 event object. p_anon strips the identity (userId, username,
 -- displayName become null and the payload loses userId and username), as
--- anonymous callers and the anonymous stream see it.
+-- anonymous callers and the anonymous stream see it.  Plain columns, not a
+-- row value, and STABLE like its body, so that the planner inlines it.
+create or replace function activity_event_obj(p_id text, p_type text,
+	p_user text, p_username text, p_display text, p_payload jsonb,
+	p_scope text, p_created timestamptz, p_anon boolean)
+returns json
+language sql
+stable
+as $$
+	select json_build_object(
+		'id', p_id,
+		'eventType', p_type,
+		'userId', case when p_anon then null else p_user end,
+		'username', case when p_anon then null else p_username end,
+		'displayName', case when p_anon then null else p_display end,
+		'payload', case when p_anon
+			then coalesce(p_payload, '{}'::jsonb) - 'userId' - 'username'
+			else coalesce(p_payload, '{}'::jsonb) end,
+		'visibilityScope', p_scope,
+		-- iso_ts()'s format, written out: iso_ts() is declared immutable
+		-- around the stable to_char(), which keeps the planner from
+		-- inlining it, and a feed page calls this for every event.
+		'createdAt', to_char(p_created at time zone 'UTC',
+		    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+$$;
+
 create or replace function activity_event_json(e activity_events,
 	p_username text, p_display_name text, p_anon boolean)
 returns json
 language sql
 stable
 as $$
-	select json_build_object(
-		'id', e.id,
-		'eventType', e.event_type,
-		'userId', case when p_anon then null else e.user_id end,
-		'username', case when p_anon then null else p_username end,
-		'displayName', case when p_anon then null else p_display_name end,
-		'payload', case when p_anon
-			then coalesce(e.payload, '{}'::jsonb) - 'userId' - 'username'
-			else coalesce(e.payload, '{}'::jsonb) end,
-		'visibilityScope', e.visibility_scope,
-		'createdAt', iso_ts(e.created_at))
+	select activity_event_obj(e.id, e.event_type, e.user_id, p_username,
+	    p_display_name, e.payload, e.visibility_scope, e.created_at, p_anon)
 $$;
 
 -- The one way an activity event is created (the seed's "Create Activity
@@ -106,12 +122,19 @@ create or replace function community_feed(p_user text, p_before text,
 returns json
 language plpgsql
 stable
+-- The generic plan of each page query is the right one (ordered index
+-- scans stopped by the limit), but its estimated cost with an unknown
+-- limit is high, so the plan cache would re-plan every call (about 1 ms):
+-- keep the generic plan.
+set plan_cache_mode = force_generic_plan
 as $$
 declare
 	v_ts     timestamptz := 'infinity';
 	v_id     text := '';
 	v_events json;
 	v_next   text;
+	v_last   text;
+	v_n      bigint;
 	v_scope  text;
 	v_owner  text;
 begin
@@ -131,39 +154,31 @@ begin
 	end if;
 
 	if p_user is null then
-		with page as (
-			select x.ev,
-			       (select u.username from users u
-				 where u.id = x.user_id) as username,
-			       (select u.display_name from users u
-				 where u.id = x.user_id) as display_name,
-			       row_number() over (order by x.created_at desc,
-				   x.id desc) as rn
-			  from (select a as ev, a.created_at, a.id, a.user_id
+		select coalesce(json_agg(activity_event_obj(x.id, x.event_type,
+			   x.user_id, null, null, x.payload, x.visibility_scope,
+			   x.created_at, true) order by x.created_at desc, x.id desc)
+			   filter (where x.rn <= p_limit), '[]'::json),
+		       max(x.id) filter (where x.rn = p_limit), count(*)
+		  into v_events, v_last, v_n
+		  from (select a.*, row_number() over (order by a.created_at desc,
+			   a.id desc) as rn
+			  from (select *
 				  from activity_events a
 				 where a.visibility_scope = 'public_anon'
 				   and (a.created_at, a.id) < (v_ts, v_id)
 				 order by a.created_at desc, a.id desc
-				 limit p_limit + 1) x
-		)
-		select coalesce(json_agg(activity_event_json(p.ev, p.username,
-			   p.display_name, true) order by p.rn)
-			   filter (where p.rn <= p_limit), '[]'::json),
-		       max(case when p.rn = p_limit then (p.ev).id end)
-			   filter (where (select count(*) from page) > p_limit)
-		  into v_events, v_next
-		  from page p;
+				 limit p_limit + 1) a) x;
 	else
-		with page as (
-			select x.ev,
-			       (select u.username from users u
-				 where u.id = x.user_id) as username,
-			       (select u.display_name from users u
-				 where u.id = x.user_id) as display_name,
-			       row_number() over (order by x.created_at desc,
-				   x.id desc) as rn
-			  from (select * from (
-				(select a as ev, a.created_at, a.id, a.user_id
+		select coalesce(json_agg(activity_event_obj(x.id, x.event_type,
+			   x.user_id, u.username, u.display_name, x.payload,
+			   x.visibility_scope, x.created_at, false)
+			   order by x.created_at desc, x.id desc)
+			   filter (where x.rn <= p_limit), '[]'::json),
+		       max(x.id) filter (where x.rn = p_limit), count(*)
+		  into v_events, v_last, v_n
+		  from (select b.*, row_number() over (order by b.created_at desc,
+			   b.id desc) as rn
+			  from ((select *
 				   from activity_events a
 				  where a.visibility_scope <> 'private'
 				    and (a.created_at, a.id) < (v_ts, v_id)
@@ -176,23 +191,21 @@ begin
 				  order by a.created_at desc, a.id desc
 				  limit p_limit + 1)
 				union all
-				(select a as ev, a.created_at, a.id, a.user_id
+				(select *
 				   from activity_events a
 				  where a.visibility_scope = 'private'
 				    and a.user_id = p_user
 				    and (a.created_at, a.id) < (v_ts, v_id)
 				  order by a.created_at desc, a.id desc
-				  limit p_limit + 1)) b
-				 order by b.created_at desc, b.id desc
-				 limit p_limit + 1) x
-		)
-		select coalesce(json_agg(activity_event_json(p.ev, p.username,
-			   p.display_name, false) order by p.rn)
-			   filter (where p.rn <= p_limit), '[]'::json),
-		       max(case when p.rn = p_limit then (p.ev).id end)
-			   filter (where (select count(*) from page) > p_limit)
-		  into v_events, v_next
-		  from page p;
+				  limit p_limit + 1)
+				order by created_at desc, id desc
+				limit p_limit + 1) b) x
+		  left join lateral (select u.username, u.display_name
+				       from users u where u.id = x.user_id
+				      limit 1) u on true;
+	end if;
+	if v_n > p_limit then
+		v_next := v_last;
 	end if;
 	return json_build_object('events', coalesce(v_events, '[]'::json),
 	    'nextCursor', v_next);
