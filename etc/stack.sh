@@ -336,13 +336,21 @@ nginx_render() {
 	export MM_CORS_MAP
 	MM_CORS_MAP=$(cors_map)
 	export MM_WWW_DIR=$MM_ROOT/www MM_NGINX_DIR MM_STATIC_RATE MM_STATIC_BURST
+	# nchan shares its channels through the stack's Redis when enabled.
+	export MM_NCHAN_REDIS="" MM_NCHAN_REDIS_PASS=""
+	if [ "$REDIS_ENABLED" = true ]; then
+		MM_NCHAN_REDIS="	upstream mm_nchan_redis {
+		nchan_redis_server \"redis://127.0.0.1:$MM_REDIS_PORT\";
+	}"
+		MM_NCHAN_REDIS_PASS="nchan_redis_pass mm_nchan_redis;"
+	fi
 	if [ "$MM_ACCESS_LOG" = off ]; then
 		export MM_ACCESS_LOG="off"
 	else
 		export MM_ACCESS_LOG="$MM_VAR_DIR/log/access.log mm_json buffer=64k flush=1s"
 	fi
 	cp etc/mm_headers.conf etc/mm_fastcgi.conf "$MM_NGINX_DIR/"
-	envsubst '${MM_NGINX_USER} ${MM_NGINX_MODULES} ${MM_RUN_DIR} ${MM_VAR_DIR} ${MM_CORS_MAP} ${MM_HTTP_PORT} ${MM_HTTPS_PORT} ${MM_WWW_DIR} ${MM_NGINX_DIR} ${MM_STATIC_RATE} ${MM_STATIC_BURST} ${MM_ACCESS_LOG}' \
+	envsubst '${MM_NGINX_USER} ${MM_NGINX_MODULES} ${MM_RUN_DIR} ${MM_VAR_DIR} ${MM_CORS_MAP} ${MM_HTTP_PORT} ${MM_HTTPS_PORT} ${MM_WWW_DIR} ${MM_NGINX_DIR} ${MM_STATIC_RATE} ${MM_STATIC_BURST} ${MM_ACCESS_LOG} ${MM_NCHAN_REDIS} ${MM_NCHAN_REDIS_PASS}' \
 		< etc/nginx.conf.in > "$MM_NGINX_DIR/nginx.conf"
 }
 
