@@ -357,12 +357,20 @@ nginx_render() {
 nginx_cmd() { nginx -q -c "$MM_NGINX_DIR/nginx.conf" -p "$MM_VAR_DIR/" "$@"; }
 
 nginx_start() {
-	local out
+	local out before="" after
+	[ -f "$MM_NGINX_DIR/nginx.conf" ] &&
+		before=$(grep -c nchan_redis "$MM_NGINX_DIR/nginx.conf" || true)
 	nginx_render
 	out=$(nginx_cmd -t 2>&1) || die "nginx configuration: $out"
+	after=$(grep -c nchan_redis "$MM_NGINX_DIR/nginx.conf" || true)
 	if pidfile_alive "$MM_RUN_DIR/nginx.pid"; then
-		nginx_cmd -s reload 2>/dev/null
-		return 0
+		if [ "$before" = "$after" ]; then
+			nginx_cmd -s reload 2>/dev/null
+			return 0
+		fi
+		# nchan cannot move its channels between memory and Redis in
+		# a reload (workers crashed when tried): restart instead.
+		nginx_stop
 	fi
 	require_port_free "$MM_HTTP_PORT" HTTP MM_HTTP_PORT
 	require_port_free "$MM_HTTPS_PORT" HTTPS MM_HTTPS_PORT
