@@ -9,7 +9,7 @@
 #   make SAN=1 ...  the same with AddressSanitizer + UBSan (build/asan/)
 
 CC	?= cc
-PKGS	 = libpq hiredis libcjson openssl libjwt
+PKGS	 = libpq hiredis libcjson openssl libjwt libmagic gdlib
 SAN	?= 0
 V	?= 0
 ifeq ($(V),1)

@@ -56,7 +56,7 @@ DEB_PACKAGES="build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi
  libsubunit-dev nginx libnginx-mod-nchan postgresql-15 postgresql-contrib
  postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl redis-server
  redis-tools wrk openssl gettext-base python3 curl ca-certificates procps
- postgresql-client-15 pgbouncer"
+ postgresql-client-15 pgbouncer libmagic-dev libgd-dev"
 
 # A short private directory for what must not live under a long or
 # unreadable checkout path: unix sockets (107-byte limit) and, when the
@@ -143,7 +143,7 @@ psql_admin() {
 }
 
 mkdirs() {
-	mkdir -p "$MM_VAR_DIR"/{log,tmp,redis,tls,nginx,cache/static} "$MM_RUN_DIR"
+	mkdir -p "$MM_VAR_DIR"/{log,tmp,redis,tls,nginx,cache/static,attachments} "$MM_RUN_DIR"
 	chmod 755 "$MM_VAR_DIR"
 }
 

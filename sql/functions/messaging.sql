@@ -408,3 +408,84 @@ as $$
 	 where blocker_id = p_user and blocked_id = p_target;
 	select json_build_object('success', true, 'unblocked', true);
 $$;
+
+-- POST /api/messaging/conversations/:id/attachments (§9.9).  The binary
+-- stored the file (and thumbnail) under random names and passes the
+-- automated moderation verdict: the attachment is created 'pending' and
+-- then takes that verdict.  Same participant and block rules as a send.
+drop function if exists messaging_attach(text, text, text, text, text,
+	text, integer, text, text, text, text);
+create or replace function messaging_attach(p_user text, p_conv text,
+	p_content text, p_type text, p_file_name text, p_file_type text,
+	p_file_size integer, p_path text, p_thumb text, p_verdict text,
+	p_reason text, out message json, out channels text)
+language plpgsql
+volatile
+as $$
+declare
+	v_msg messages;
+	v_id  text;
+	v_att text;
+begin
+	select s.channels, s.message->>'id' into channels, v_id
+	  from messaging_send(p_user, p_conv, p_content, p_type, null) s;
+	select m.* into v_msg from messages m where m.id = v_id;
+	insert into message_attachments (message_id, file_name, file_type,
+	    file_size, storage_path, thumbnail_path)
+	values (v_msg.id, p_file_name, p_file_type, p_file_size, p_path,
+	    p_thumb)
+	returning id into v_att;
+	update message_attachments
+	   set moderation_status = p_verdict,
+	       moderation_result = p_reason,
+	       moderated_at = now()
+	 where id = v_att;
+	message := messaging_message_json(v_msg);
+end;
+$$;
+
+-- GET /api/messaging/attachments/:id[/thumbnail] (§9.9): the stored file
+-- name and type, for participants and approved attachments only.
+create or replace function messaging_attachment_file(p_user text,
+	p_att text, p_thumb boolean, out path text, out file_type text)
+language plpgsql
+stable
+as $$
+begin
+	select case when p_thumb then a.thumbnail_path else a.storage_path end,
+	       case when p_thumb then 'image/png' else a.file_type end
+	  into path, file_type
+	  from message_attachments a
+	  join messages m on m.id = a.message_id
+	  join conversation_participants p
+	    on p.conversation_id = m.conversation_id and p.user_id = p_user
+	 where a.id = p_att
+	   and a.moderation_status = 'approved'
+	   and m.deleted_at is null;
+	if path is null then
+		raise exception using errcode = 'MM404',
+		    message = 'Attachment not found';
+	end if;
+end;
+$$;
+
+-- POST /api/admin/attachments/:id/moderation (§9.9): an admin's verdict.
+create or replace function messaging_attachment_moderate(p_att text,
+	p_status text, p_reason text)
+returns json
+language plpgsql
+volatile
+as $$
+begin
+	update message_attachments
+	   set moderation_status = p_status,
+	       moderation_result = coalesce(p_reason, 'admin'),
+	       moderated_at = now()
+	 where id = p_att;
+	if not found then
+		raise exception using errcode = 'MM404',
+		    message = 'Attachment not found';
+	end if;
+	return json_build_object('id', p_att, 'moderationStatus', p_status);
+end;
+$$;

@@ -482,3 +482,153 @@ def test_live_delivery_to_group_and_sender():
     finally:
         for s in ss:
             s.close()
+
+
+# ------------------------------------------------------------ attachments
+
+
+def png(w=40, h=30, text=b"GPS 48.85N 2.35E secret-meta"):
+    """A valid RGB PNG carrying a tEXt metadata chunk."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        c = struct.pack("!I", len(data)) + kind + data
+        return c + struct.pack("!I", zlib.crc32(kind + data) & 0xffffffff)
+    raw = b"".join(b"\x00" + b"".join(bytes([(x * 5) % 256, (y * 7) % 256, 90])
+                                       for x in range(w)) for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("!IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"tEXt", b"Comment\x00" + text) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+       b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
+
+def upload(user, conv, data, filename="f.bin", caption=None, ctype=None):
+    b = "mmboundary7e3f"
+    parts = []
+    if caption is not None:
+        parts.append(("--%s\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\n"
+                      % b).encode() + caption.encode() + b"\r\n")
+    if data is not None:
+        parts.append(("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+                      "Content-Type: application/octet-stream\r\n\r\n" % (b, filename)).encode()
+                     + data + b"\r\n")
+    body = b"".join(parts) + ("--%s--\r\n" % b).encode()
+    return mm.Client(user[1]).request(
+        "POST", "/api/messaging/conversations/%s/attachments" % conv, raw=body,
+        headers={"Content-Type": ctype or "multipart/form-data; boundary=" + b})
+
+
+def test_upload_image_thumbnail_and_serving():
+    a, b, c = users(3)
+    conv = direct(a, b)
+    img = png()
+    r = upload(a, conv, img, "../../etc/holiday.png", caption="Look ✓")
+    mm.status(r, 201)
+    m = r.json
+    mm.eq(set(m), MSG_KEYS, "message keys")
+    mm.eq(m["contentType"], "image", "contentType")
+    mm.eq(m["content"], "Look ✓", "caption")
+    mm.eq(len(m["attachments"]), 1, "one attachment")
+    att = m["attachments"][0]
+    mm.eq(set(att), {"id", "fileName", "fileType", "fileSize", "moderationStatus", "url",
+                     "thumbnailUrl"}, "attachment keys")
+    mm.check(att["id"].startswith("att_") and len(att["id"]) == 36, "att id")
+    mm.eq(att["fileName"], "holiday.png", "no path in the name")
+    mm.eq(att["fileType"], "image/png", "type from the bytes")
+    mm.eq(att["fileSize"], len(img), "size")
+    mm.eq(att["moderationStatus"], "approved", "automated approval")
+    path = mm.psql("SELECT storage_path FROM message_attachments WHERE id = :'p1'", att["id"])[0][0]
+    mm.check("holiday" not in path and "/" not in path and len(path) >= 32, "random name")
+    for u in (a, b):
+        r = mm.Client(u[1]).get(att["url"])
+        mm.status(r, 200)
+        mm.eq(r.body, img, "the bytes")
+        mm.eq(r.header("Content-Type"), "image/png", "detected type")
+        mm.eq(r.header("X-Content-Type-Options"), "nosniff", "nosniff")
+        t = mm.Client(u[1]).get(att["thumbnailUrl"])
+        mm.status(t, 200)
+        mm.eq(t.header("Content-Type"), "image/png", "thumbnail type")
+        mm.check(t.body.startswith(b"\x89PNG"), "thumbnail is a PNG")
+        mm.check(b"secret-meta" not in t.body and b"tEXt" not in t.body, "metadata stripped")
+    mm.error(mm.Client(c[1]).get(att["url"]), "NOT_FOUND", 404)
+    mm.error(mm.Client(c[1]).get(att["thumbnailUrl"]), "NOT_FOUND", 404)
+    mm.error(mm.Client(a[1]).get("/api/messaging/attachments/att_" + "0" * 32), "NOT_FOUND", 404)
+    mm.error(mm.Client().get(att["url"]), "UNAUTHORIZED", 401)
+    # The storage is not reachable from outside.
+    mm.status(mm.Client().get("/_mm_attachments/" + path), 404)
+    msgs = mm.Client(b[1]).get("/api/messaging/conversations/%s/messages" % conv).json
+    mm.eq(msgs["messages"][0], m, "listed with its attachment")
+
+
+def test_upload_files_and_rejections():
+    a, b, c = users(3)
+    conv = direct(a, b)
+    r = upload(a, conv, PDF, "doc.pdf")
+    mm.status(r, 201)
+    mm.eq((r.json["contentType"], r.json["attachments"][0]["fileType"],
+           r.json["attachments"][0]["thumbnailUrl"]), ("file", "application/pdf", None), "pdf")
+    r = upload(a, conv, "plain words\n".encode(), "notes.png")
+    mm.status(r, 201)
+    mm.eq(r.json["attachments"][0]["fileType"], "text/plain", "type from content, not name")
+    got = mm.Client(b[1]).get(r.json["attachments"][0]["url"])
+    mm.status(got, 200)
+    mm.check(got.header("Content-Type").startswith("text/plain"), "text type")
+    mm.error(upload(a, conv, b"\x7fELF\x02\x01\x01" + b"\x00" * 200, "x.png"),
+             "VALIDATION_ERROR", 400)
+    mm.error(upload(a, conv, b"", "empty.txt"), "VALIDATION_ERROR", 400)
+    mm.error(upload(a, conv, None), "VALIDATION_ERROR", 400)
+    mm.error(upload(a, conv, b"hello", ctype="application/json"), "VALIDATION_ERROR", 400)
+    mm.error(upload(a, conv, b"hello", caption="x" * 4001), "VALIDATION_ERROR", 400)
+    mm.error(upload(c, conv, b"hello"), "NOT_FOUND", 404)
+    mm.status(mm.Client(b[1]).post("/api/messaging/block/" + a[0]), 200)
+    mm.error(upload(a, conv, b"hello"), "FORBIDDEN", 403)
+    mm.status(mm.Client(b[1]).delete("/api/messaging/block/" + a[0]), 200)
+    big = b"a" * (10 * 1024 * 1024 + 1)
+    mm.error(upload(a, conv, big, "big.txt"), "PAYLOAD_TOO_LARGE", 413)
+    mm.error(upload(a, conv, big + b"a" * (1024 * 1024), "big.txt"), "PAYLOAD_TOO_LARGE", 413)
+    r = upload(a, conv, b"b" * (10 * 1024 * 1024), "max.txt")
+    mm.status(r, 201)
+    mm.eq(r.json["attachments"][0]["fileSize"], 10 * 1024 * 1024, "10 MiB accepted")
+    # Other routes keep the 1 MiB limit.
+    r = mm.Client(a[1]).post("/api/messaging/conversations/%s/messages" % conv,
+                             {"content": "x" * (1024 * 1024 + 10)})
+    mm.error(r, "PAYLOAD_TOO_LARGE", 413)
+    # Nothing was kept for the refused uploads.
+    n = mm.psql("SELECT count(*) FROM message_attachments a JOIN messages m ON m.id = a.message_id "
+                "WHERE m.conversation_id = :'p1'", conv)
+    mm.eq(n, [["3"]], "three stored")
+
+
+def test_broken_image_rejected_and_admin_moderation():
+    a, b = users(2)
+    admin = mm.create_user(roles=["user", "admin"])
+    conv = direct(a, b)
+    broken = png()[:60]
+    r = upload(a, conv, broken, "broken.png")
+    mm.status(r, 201)
+    att = r.json["attachments"][0]
+    mm.eq((att["fileType"], att["moderationStatus"]), ("image/png", "rejected"), "rejected")
+    mm.error(mm.Client(b[1]).get(att["url"]), "NOT_FOUND", 404)
+    url = "/api/admin/attachments/%s/moderation" % att["id"]
+    mm.error(mm.Client(a[1]).post(url, {"status": "approved"}), "FORBIDDEN", 403)
+    mm.error(mm.Client().post(url, {"status": "approved"}), "UNAUTHORIZED", 401)
+    adm = mm.Client(admin[1])
+    mm.error(adm.post(url, {"status": "maybe"}), "VALIDATION_ERROR", 400)
+    mm.error(adm.post("/api/admin/attachments/att_%s/moderation" % ("0" * 32),
+                      {"status": "approved"}), "NOT_FOUND", 404)
+    r = adm.post(url, {"status": "approved", "reason": "checked by hand"})
+    mm.status(r, 200)
+    mm.eq(r.json, {"id": att["id"], "moderationStatus": "approved"}, "override")
+    g = mm.Client(b[1]).get(att["url"])
+    mm.status(g, 200)
+    mm.eq(g.body, broken, "served once approved")
+    good = upload(a, conv, png(), "ok.png").json["attachments"][0]
+    mm.status(mm.Client(b[1]).get(good["url"]), 200)
+    mm.status(adm.post("/api/admin/attachments/%s/moderation" % good["id"],
+                       {"status": "rejected"}), 200)
+    mm.error(mm.Client(b[1]).get(good["url"]), "NOT_FOUND", 404)
+    mm.error(mm.Client(b[1]).get(good["thumbnailUrl"]), "NOT_FOUND", 404)
