@@ -113,6 +113,13 @@ pidfile_alive() {
 	pid_alive "$p"
 }
 
+# The first port from $1 on that nobody listens on.
+free_port() {
+	local p=$1
+	while port_busy "$p"; do p=$((p + 1)); done
+	echo "$p"
+}
+
 require_port_free() {
 	port_busy "$1" && die "port $1 ($2) is already in use by another" \
 		"process; stop it or choose another port with $3"
@@ -339,9 +346,12 @@ nginx_render() {
 	export MM_LOG_DIR=$MM_VAR_DIR/log
 	export MM_TLS_CERT=${MM_TLS_CERT:-$MM_VAR_DIR/tls/cert.pem}
 	export MM_TLS_KEY=${MM_TLS_KEY:-$MM_VAR_DIR/tls/key.pem}
-	# nchan shares its channels through the stack's Redis when enabled.
+	# nchan keeps its channels in Redis, shared by every nginx host, with
+	# MM_NCHAN_USE_REDIS=true.  It is off by default: nchan 1.3.6's Redis
+	# storage crashed nginx workers after Redis restarted under them, so
+	# a single host keeps channels in nginx's own memory.
 	export MM_NCHAN_REDIS="" MM_NCHAN_REDIS_PASS=""
-	if [ "$REDIS_ENABLED" = true ]; then
+	if [ "$REDIS_ENABLED" = true ] && [ "${MM_NCHAN_USE_REDIS:-false}" = true ]; then
 		MM_NCHAN_REDIS="	upstream mm_nchan_redis {
 		nchan_redis_server \"redis://127.0.0.1:$MM_REDIS_PORT\";
 	}"
@@ -507,13 +517,22 @@ cmd_test_http() {
 # reads through a streaming replica; tests/scale/ checks both hosts.
 cmd_test_scale() {
 	local base replica bouncer rc=0 hostb=$MM_VAR_DIR/hosts/b
-	local rport=$((MM_PG_PORT + 1)) bport=$((MM_PG_PORT + 2))
+	local rport bport
+	# Below Linux's ephemeral range (32768-60999), where an outgoing
+	# connection could hold a port for a moment.
+	rport=$(free_port $((MM_PG_PORT % 10000 + 20000)))
+	bport=$(free_port $((rport + 1)))
 	base=$(dirname "$(pg_dir)")
 	replica=$base/pg-replica
 	bouncer=$base/pgbouncer
 	scale_down() {
 		(export MM_VAR_DIR=$hostb MM_APP_ONLY=1
 		 export MM_HTTP_PORT=$((MM_HTTP_PORT + 100)) MM_HTTPS_PORT=$((MM_HTTPS_PORT + 100))
+		 unset MM_RUN_DIR
+		 "$0" stop >/dev/null 2>&1) || true
+		(export MM_VAR_DIR=$MM_VAR_DIR/hosts/c MM_APP_ONLY=1
+		 export MM_HTTP_PORT=$((MM_HTTP_PORT + 200)) MM_HTTPS_PORT=$((MM_HTTPS_PORT + 200))
+		 unset MM_RUN_DIR
 		 "$0" stop >/dev/null 2>&1) || true
 		[ -f "$bouncer/pgbouncer.pid" ] && kill "$(cat "$bouncer/pgbouncer.pid")" 2>/dev/null
 		if [ -f "$replica/data/PG_VERSION" ]; then
@@ -551,17 +570,27 @@ cmd_test_scale() {
 	as_pg pgbouncer -d -q "$bouncer/pgbouncer.ini"
 	# Behind the pooler the statement timeout is the role's setting.
 	psql_admin -d musclemap -c "ALTER ROLE musclemap SET statement_timeout = '${MM_DB_STATEMENT_TIMEOUT_MS:-30000}ms'" >/dev/null
-	(
-		# Both hosts sign and verify tokens with one key.
-		MM_JWT_SECRET=${MM_JWT_SECRET:-$(cat "$MM_VAR_DIR/jwt.secret")}
-		export MM_JWT_SECRET
-		export MM_VAR_DIR=$hostb MM_APP_ONLY=1
-		export MM_HTTP_PORT=$((MM_HTTP_PORT + 100)) MM_HTTPS_PORT=$((MM_HTTPS_PORT + 100))
-		export DATABASE_URL=postgresql://musclemap@127.0.0.1:$bport/musclemap MM_PG_POOLED=true
-		export MM_PG_READ_URL=postgresql://musclemap@127.0.0.1:$rport/musclemap
-		"$0" start >/dev/null
-	) || { scale_down; die "the second host did not start"; }
+	# Hosts B and C share the database (through PgBouncer and the
+	# replica) and Redis, real-time channels included.
+	local h off
+	for h in b c; do
+		off=100
+		[ $h = c ] && off=200
+		(
+			# All hosts sign and verify tokens with one key.
+			MM_JWT_SECRET=${MM_JWT_SECRET:-$(cat "$MM_VAR_DIR/jwt.secret")}
+			export MM_JWT_SECRET
+			export MM_VAR_DIR=$MM_VAR_DIR/hosts/$h MM_APP_ONLY=1 MM_NCHAN_USE_REDIS=true
+			export MM_HTTP_PORT=$((MM_HTTP_PORT + off)) MM_HTTPS_PORT=$((MM_HTTPS_PORT + off))
+			export DATABASE_URL=postgresql://musclemap@127.0.0.1:$bport/musclemap MM_PG_POOLED=true
+			export MM_PG_READ_URL=postgresql://musclemap@127.0.0.1:$rport/musclemap
+			unset MM_RUN_DIR
+			"$0" start >/dev/null
+		) || { scale_down; die "host $h did not start"; }
+	done
 	MM_TEST_DIR=$MM_ROOT/tests/scale MM_HOST_B_PORT=$((MM_HTTP_PORT + 100)) \
+		MM_HOST_C_PORT=$((MM_HTTP_PORT + 200)) \
+		MM_HOST_B_RUN_DIR=$(MM_VAR_DIR=$hostb "$0" run-dir) \
 		MM_REPLICA_PORT=$rport MM_BOUNCER_PORT=$bport \
 		python3 tests/http/run.py || rc=1
 	scale_down
@@ -673,6 +702,7 @@ test-asan) cmd_test_asan ;;
 test-sql) cmd_test_sql ;;
 test-http) cmd_test_http ;;
 test-scale) cmd_test_scale ;;
+run-dir) echo "$MM_RUN_DIR" ;;
 reload) fcgi_reload ;;
 bench) cmd_bench ;;
 bench-inner) cmd_bench_inner ;;

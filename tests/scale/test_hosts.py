@@ -62,3 +62,30 @@ def test_rate_limit_is_shared_by_both_hosts():
     a.get("/api/ready")  # pushes host A's count to Redis
     r = b.get("/api/ready")
     mm.error(r, "RATE_LIMITED", 429)
+
+
+def test_real_time_channels_are_shared_by_hosts_through_redis():
+    """An event published on host B reaches subscribers on host C within a
+    second: nchan keeps the channels in the shared Redis
+    (MM_NCHAN_USE_REDIS=true on both hosts)."""
+    import test_realtime as rt
+    c_port = int(os.environ["MM_HOST_C_PORT"])
+    owner, _, _ = mm.create_user()
+    _, tok, _ = mm.create_user()
+    saved = mm.HTTP_PORT
+    try:
+        mm.HTTP_PORT = c_port
+        far = [rt.opened("sse"), rt.opened("ws", tok)]
+        mm.HTTP_PORT = B
+        near = [rt.opened("sse")]
+    finally:
+        mm.HTTP_PORT = saved
+    rt.RUN_DIR = os.environ["MM_HOST_B_RUN_DIR"]  # publish through host B
+    eid, t0 = rt.emit(owner, "workout_completed", "public_anon", {})
+    try:
+        for s in far + near:
+            t, _ = s.wait_for(eid)
+            mm.check(t * 1000 - t0 < 1000, "delivered within a second on every host")
+    finally:
+        for s in far + near:
+            s.close()
