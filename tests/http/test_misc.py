@@ -1,9 +1,13 @@
-"""Settings, places, languages and front-end logs (contract §11) through
-nginx."""
+"""Settings, places, languages, front-end logs, the route list, the OpenAPI
+document and the /docs page (contract §11) through nginx."""
+import glob
 import json
 import math
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 
 import mm
 
@@ -276,3 +280,140 @@ def test_frontend_log_writes_one_redacted_json_line_per_entry():
     _, lines = run_misc_cgi({"entries": [{"a": 1}]}, rid + "x")
     d = json.loads([l for l in lines if l.get("reqId") == rid + "x"][0]["msg"])
     mm.check("userId" not in d, "anonymous: no user")
+
+
+# ------------------------------------------------- routes, OpenAPI, /docs
+
+def built_route_tables(internal=False):
+    """What every built binary's own table says: {(method, path): (auth,
+    binary)}, the public routes (or, with internal, the internal ones)."""
+    out = {}
+    for b in sorted(glob.glob(os.path.join(BIN_DIR, "cgi-bin", "*"))):
+        if not os.access(b, os.X_OK) or b.endswith(".c"):
+            continue
+        for line in subprocess.run([b, "--route-table"], capture_output=True, text=True,
+                                   check=True).stdout.splitlines():
+            name, method, path, auth, kind = line.split("\t")
+            if (kind == "internal") == internal:
+                out[(method, path)] = (auth, name)
+    return out
+
+
+def test_routes_list_every_route_of_every_binary():
+    r = mm.Client().get("/api/__routes")
+    mm.status(r, 200)
+    routes = r.json["routes"]
+    for s in routes:
+        mm.check(re.match(r"^(GET|POST|PUT|PATCH|DELETE) /api/\S+$", s), "format: %r" % s)
+    mm.eq(len(routes), len(set(routes)), "no duplicates")
+    tables = built_route_tables()
+    mm.eq(set(routes), {"%s %s" % k for k in tables}, "exactly the binaries' tables")
+    for s in ("GET /api/muscles", "GET /api/tips", "POST /api/milestones/:id/claim",
+              "PATCH /api/settings", "GET /api/__routes", "GET /api/docs/openapi.json",
+              "POST /api/trace/frontend-log", "GET /api/health"):
+        mm.check(s in routes, s + " listed")
+    # Each binary's --routes agrees; subrequest targets (stream
+    # authorization) are not API routes and stay out of the list.
+    internal = {"%s %s" % k for k in built_route_tables(internal=True)}
+    for b in glob.glob(os.path.join(BIN_DIR, "cgi-bin", "*")):
+        if os.access(b, os.X_OK) and not b.endswith(".c"):
+            for line in subprocess.run([b, "--routes"], capture_output=True, text=True,
+                                       check=True).stdout.splitlines():
+                mm.check((line in routes) != (line in internal),
+                         line + " from --routes: listed unless internal")
+
+
+def test_openapi_document_describes_the_routes():
+    c = mm.Client()
+    r = c.get("/api/docs/openapi.json")
+    mm.status(r, 200)
+    doc = r.json
+    mm.check(doc["openapi"].startswith("3.0"), "OpenAPI 3.0")
+    mm.check(doc["info"]["title"] and doc["info"]["version"], "info")
+    routes = c.get("/api/__routes").json["routes"]
+    tables = built_route_tables()
+    ops = [(m.upper(), p) for p, item in doc["paths"].items() for m in item]
+    mm.eq(len(ops), len(routes), "one operation per route")
+    schemes = doc["components"]["securitySchemes"]
+    mm.eq(schemes["bearerAuth"], {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+          "bearer scheme")
+    for s in routes:
+        method, path = s.split(" ", 1)
+        oapath = re.sub(r":(\w+)", r"{\1}", path)
+        op = doc["paths"][oapath][method.lower()]
+        auth, binary = tables[(method, path)]
+        mm.eq(op["x-auth"], auth, s + " auth level")
+        mm.eq(op["tags"], [binary], s + " tag")
+        mm.check(op["summary"] and op["operationId"], s + " summary")
+        want = {"none": [], "optional": [{}, {"bearerAuth": []}],
+                "required": [{"bearerAuth": []}]}[auth]
+        mm.eq(op["security"], want, s + " security")
+        names = re.findall(r":(\w+)", path)
+        got = [(p["name"], p["in"], p["required"]) for p in op.get("parameters", [])]
+        mm.eq(got, [(n, "path", True) for n in names], s + " path parameters")
+        mm.check("default" in op["responses"], s + " error response")
+    claim = doc["paths"]["/api/milestones/{id}/claim"]["post"]
+    mm.eq(claim["summary"], "Claim a milestone's reward", "summary from the table")
+    mm.check("200" in claim["responses"], "success status")
+    mm.check("204" in doc["paths"]["/api/trace/frontend-log"]["post"]["responses"], "204")
+    mm.eq(len({op["operationId"] for item in doc["paths"].values() for op in item.values()}),
+          len(ops), "unique operation ids")
+
+
+def test_docs_page_loads_the_document_without_inline_script():
+    c = mm.Client()
+    r = c.get("/docs/")
+    mm.status(r, 200)
+    mm.check(r.header("Content-Type").startswith("text/html"), "HTML")
+    csp = r.header("Content-Security-Policy") or ""
+    mm.check("script-src 'self'" in csp, "CSP without inline scripts: %r" % csp)
+    html = r.body.decode()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    mm.check(scripts and all('src="' in a and not body.strip() for a, body in scripts),
+             "external scripts only")
+    mm.check("style=" not in html and "<style" not in html, "no inline styles")
+    mm.check(' on' not in re.sub(r"<script.*?</script>", "", html).lower().replace(
+        " one", ""), "no inline event handlers")
+    js = c.get("/docs/docs.js")
+    mm.status(js, 200)
+    mm.check("javascript" in js.header("Content-Type"), "JS content type")
+    mm.check(b"/api/docs/openapi.json" in js.body, "loads the OpenAPI document")
+    mm.status(c.get("/docs/docs.css"), 200)
+    r = c.get("/docs")
+    mm.check(r.status in (200, 301, 302), "/docs reachable: %r" % r)
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        return
+    # Run the page's script against the real document with a minimal DOM.
+    doc = c.get("/api/docs/openapi.json").body.decode()
+    shim = r"""
+const fs = require("fs");
+function node(tag) { return { tag, children: [], className: "", textContent: "",
+  dataset: {}, classList: { toggle() {} }, appendChild(c) { this.children.push(c); return c; },
+  addEventListener() {} }; }
+const main = node("main"), status = node("p"), filter = node("input");
+const handlers = {};
+global.document = { createElement: node, getElementById: id => ({api: main, status,
+  filter})[id], addEventListener: (ev, fn) => { handlers[ev] = fn; },
+  querySelectorAll: () => [] };
+global.fetch = () => Promise.resolve({ ok: true, json: () => JSON.parse(process.env.DOC) });
+eval(fs.readFileSync(process.argv[2], "utf8"));
+handlers.DOMContentLoaded();
+setTimeout(() => {
+  let rows = 0;
+  for (const s of main.children) for (const t of s.children) if (t.tag === "table") rows += t.children.length;
+  console.log(JSON.stringify({ rows, status: status.textContent }));
+}, 50);
+"""
+    with tempfile.NamedTemporaryFile("w", suffix=".js", delete=False) as f:
+        f.write(shim)
+    try:
+        out = subprocess.run([node, f.name, os.path.join(mm.ROOT, "www", "docs", "docs.js")],
+                             env=dict(os.environ, DOC=doc), capture_output=True, text=True,
+                             timeout=30)
+    finally:
+        os.unlink(f.name)
+    mm.check(out.returncode == 0, "the page script runs: %s" % out.stderr[-500:])
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    mm.eq(res["rows"], sum(len(v) for v in json.loads(doc)["paths"].values()),
+          "one row per operation")
