@@ -523,16 +523,35 @@ BEGIN
 		v_pos := v_parts[3]::integer;
 		v_rank := v_parts[4]::integer;
 	END IF;
+	IF p_cursor IS NULL THEN
+		-- The entries were just written: without statistics the
+		-- planner would not use the index below.
+		ANALYZE leaderboard_snapshot_entries;
+	END IF;
 	BEGIN
-		WITH b AS (
-			SELECT e.user_id, e.total_tu,
-			       row_number() OVER (ORDER BY e.total_tu DESC,
-				   e.user_id)::integer AS rn
-			  FROM leaderboard_snapshot_entries e
-			 WHERE e.snapshot_id = v_snap.id
-			   AND (p_cursor IS NULL OR e.total_tu < v_tu
-				OR (e.total_tu = v_tu AND e.user_id > v_user))
-			 ORDER BY e.total_tu DESC, e.user_id
+		-- The rest of the current tie, then the lower totals: two
+		-- ranges the (snapshot_id, total_tu desc, user_id) index seeks
+		-- to, so each batch costs the same wherever it starts.
+		WITH b0 AS (
+			(SELECT e.user_id, e.total_tu
+			   FROM leaderboard_snapshot_entries e
+			  WHERE e.snapshot_id = v_snap.id AND p_cursor IS NOT NULL
+			    AND e.total_tu = v_tu AND e.user_id > v_user
+			  ORDER BY e.total_tu DESC, e.user_id
+			  LIMIT p_limit)
+			UNION ALL
+			(SELECT e.user_id, e.total_tu
+			   FROM leaderboard_snapshot_entries e
+			  WHERE e.snapshot_id = v_snap.id
+			    AND (p_cursor IS NULL OR e.total_tu < v_tu)
+			  ORDER BY e.total_tu DESC, e.user_id
+			  LIMIT p_limit)
+		), b AS (
+			SELECT b0.user_id, b0.total_tu,
+			       row_number() OVER (ORDER BY b0.total_tu DESC,
+				   b0.user_id)::integer AS rn
+			  FROM b0
+			 ORDER BY b0.total_tu DESC, b0.user_id
 			 LIMIT p_limit
 		), r AS (
 			SELECT b.user_id, b.total_tu, v_pos + b.rn AS pos,
