@@ -8,10 +8,7 @@
  * call creates come back with the answer and are published after commit.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <cJSON.h>
 #include <libpq-fe.h>
 
 #include "auth.h"
@@ -28,30 +25,6 @@ static const char *
 nonempty(const char *s)
 {
 	return (s == NULL || *s == '\0') ? NULL : s;
-}
-
-/*
- * Publishes each activity event of the JSON array `events` (contract
- * §1.9): milestone_achieved events are private, so the real-time layer
- * shows them to their owner only.  Best effort, after the commit.
- */
-static void
-publish_events(const char *events)
-{
-	cJSON	*arr, *ev;
-	char	*s;
-
-	if (events == NULL || strcmp(events, "[]") == 0)
-		return;
-	if ((arr = cJSON_Parse(events)) == NULL)
-		return;
-	cJSON_ArrayForEach(ev, arr) {
-		if ((s = cJSON_PrintUnformatted(ev)) == NULL)
-			continue;
-		(void)events_publish(s);
-		cJSON_free(s);
-	}
-	cJSON_Delete(arr);
 }
 
 /*
@@ -73,8 +46,9 @@ reply_and_publish(struct req *r, enum db_mode mode, enum stmt s,
 	}
 	http_json(r, 200, PQgetvalue(res, 0, 0),
 	    (size_t)PQgetlength(res, 0, 0));
+	/* Milestone events are private: only their owner sees them. */
 	if (!PQgetisnull(res, 0, 1))
-		publish_events(PQgetvalue(res, 0, 1));
+		(void)events_publish_array(PQgetvalue(res, 0, 1));
 	PQclear(res);
 }
 

@@ -335,6 +335,32 @@ def test_first_workout_completes_once_with_one_private_event():
     mm.eq(len(milestone_events(uid)), 1, "still one event")
 
 
+def test_a_logged_workout_completes_the_first_milestone_at_once():
+    """§10.6 through the real workout flow: the workouts binary runs the
+    milestone refresh after its commit, before it answers."""
+    uid, c, name = user()
+    r = c.post("/api/workouts", {"exercises": [{"exerciseId": "bw-pushup", "sets": 3}]})
+    mm.status(r, 201)
+    ev = milestone_events(uid)
+    mm.eq([e[0] for e in ev], ["ms_first_workout"], "event written before the answer")
+    feed = c.get("/api/community/feed?limit=100")
+    mm.status(feed, 200)
+    mine = [e for e in feed.json["events"] if e["eventType"] == "milestone_achieved"]
+    mm.eq(len(mine), 1, "the owner sees the private milestone event in the feed")
+    mm.eq((mine[0]["userId"], mine[0]["visibilityScope"], mine[0]["payload"]),
+          (uid, "private", {"milestoneId": "ms_first_workout", "name": "First Workout"}),
+          "feed event")
+    first = by_id(c.get("/api/milestones").json["milestones"])["ms_first_workout"]
+    mm.eq((first["progress"], first["completed"]), (1, True), "progress 1, completed")
+    r = c.post("/api/workouts", {"exercises": [{"exerciseId": "bw-pushup", "sets": 3}]})
+    mm.status(r, 201)
+    mm.eq(len(milestone_events(uid)), 1, "a second workout announces nothing again")
+    anon = [e for e in mm.Client().get("/api/community/feed?limit=100").json["events"]
+            if e["eventType"] == "milestone_achieved" and
+            e["payload"].get("milestoneId") == "ms_first_workout" and e["userId"] == uid]
+    mm.eq(anon, [], "nobody else sees it")
+
+
 def test_milestones_after_activity_returns_feed_events_once():
     uid, c, name = user()
     mm.psql("UPDATE users SET display_name = 'Ada' WHERE id = :'p1';", uid)
