@@ -68,7 +68,7 @@ SUBST	 = sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	       -e 's|@STATEDIR@|$(STATEDIR)|g' -e 's|@LOGDIR@|$(LOGDIR)|g' \
 	       -e 's|@MM_USER@|$(MM_USER)|g'
 
-.PHONY: all clean run start stop status restart reload install uninstall test test-unit test-sql \
+.PHONY: FORCE all clean run start stop status restart reload install uninstall test test-unit test-sql \
 	test-http test-asan bench deps install-cron
 
 all: $(OUT)/lib/libmusclemap.a $(CGI_BINS) $(CRON_BINS) $(BENCH_BINS)
@@ -87,6 +87,43 @@ $(OUT)/cgi-bin/%: cgi-bin/%.c $(OUT)/lib/libmusclemap.a $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+# The route list of GET /api/__routes and the OpenAPI document, both served
+# by misc: every other binary prints its own table (--route-table) into a
+# generated initializer that misc compiles in, next to its own table.  A
+# binary rebuilt or added (another cgi-bin/*.c) regenerates the list and
+# relinks misc, so the list cannot drift from the real tables.
+# etc/api-summaries.tsv adds a summary and success status per route.
+GEN	 = $(OBJ)/gen
+ROUTE_BINS = $(filter-out $(OUT)/cgi-bin/misc,$(CGI_BINS))
+
+# The list of binaries itself is a prerequisite (rewritten only when it
+# changes), so removing a binary regenerates the list as well.
+$(GEN)/route-bins.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(ROUTE_BINS)' | cmp -s - $@ || echo '$(ROUTE_BINS)' > $@
+
+$(GEN)/routes.inc: $(ROUTE_BINS) $(GEN)/route-bins.txt
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  GEN     $@"
+	$(Q)for b in $(ROUTE_BINS); do $$b --route-table || exit 1; \
+	    done > $@.txt
+	$(Q)awk -F '\t' 'NF == 5 { printf "\t{ \"%s\", \"%s\", \"%s\", \"%s\", %d },\n", \
+	    $$1, $$2, $$3, $$4, $$5 == "internal" }' $@.txt > $@.tmp
+	$(Q)mv $@.tmp $@ && rm -f $@.txt
+
+$(GEN)/summaries.inc: etc/api-summaries.tsv
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  GEN     $@"
+	$(Q)awk -F '\t' '!/^#/ && NF == 4 { gsub(/[\\"]/, "\\\\&", $$4); \
+	    printf "\t{ \"%s\", \"%s\", %d, \"%s\" },\n", $$1, $$2, $$3, $$4 }' \
+	    $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/cgi-bin/misc: cgi-bin/misc.c $(GEN)/routes.inc $(GEN)/summaries.inc \
+    $(OUT)/lib/libmusclemap.a $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) -I$(GEN) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 $(OUT)/cron/%: cron/%.c $(OUT)/lib/libmusclemap.a $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)

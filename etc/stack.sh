@@ -494,6 +494,7 @@ run_suites() {
 	cmd_test_sql || rc=1
 	say "== end-to-end HTTP tests"
 	cmd_test_http || rc=1
+	python3 tests/jobs/run.py || rc=1
 	say "== scale-out tests (second host, PgBouncer, replica)"
 	cmd_test_scale || rc=1
 	return $rc

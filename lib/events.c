@@ -50,6 +50,7 @@ events_publish_array(const char *json_array)
 /* The statements run after an activity, each returning new events. */
 static const enum stmt after_activity[] = {
 	STMT_JOURNEY_AFTER_WORKOUT,
+	STMT_MILESTONES_AFTER_ACTIVITY,
 };
 
 void

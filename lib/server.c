@@ -478,12 +478,15 @@ run_master(const char *argv0)
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [--check | --routes]\n"
+	fprintf(stderr, "usage: %s [--check | --routes | --route-table]\n"
 	    "  Under spawn-fcgi: serves FastCGI with MM_WORKERS workers.\n"
 	    "  From a shell: serves one CGI request described by the\n"
 	    "  environment (REQUEST_METHOD, PATH_INFO, QUERY_STRING, ...).\n"
 	    "  --check   validate the configuration and print it\n"
-	    "  --routes  print the route table\n", prog);
+	    "  --routes  print the route table\n"
+	    "  --route-table  the same, tab-separated with the binary name,\n"
+	    "            auth level and public/internal (for the route list)\n",
+	    prog);
 }
 
 int
@@ -497,6 +500,18 @@ server_main(const struct app *app, int argc, char **argv)
 		for (i = 0; i < app->nroutes; i++)
 			printf("%s %s\n", app->routes[i].method,
 			    app->routes[i].pattern);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--route-table") == 0) {
+		for (i = 0; i < app->nroutes; i++) {
+			unsigned	f = app->routes[i].flags;
+
+			printf("%s\t%s\t%s\t%s\t%s\n", app->name,
+			    app->routes[i].method, app->routes[i].pattern,
+			    (f & R_AUTH_REQUIRED) ? "required" :
+			    (f & R_AUTH_OPTIONAL) ? "optional" : "none",
+			    (f & R_NO_LIMIT) ? "internal" : "public");
+		}
 		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "--check") != 0) {

@@ -40,7 +40,9 @@ def workouts_of(uid):
 
 
 def events_of(uid):
-    return count("SELECT count(*) FROM activity_events WHERE user_id = :'p1';", uid)
+    # Workout events only: a workout may also complete a milestone (§10.6).
+    return count("SELECT count(*) FROM activity_events WHERE user_id = :'p1' "
+                 "AND event_type = 'workout_completed';", uid)
 
 
 def ledger_of(uid):
@@ -538,7 +540,7 @@ def test_event_published_after_commit():
     for line in text.split("\r\n"):
         if line.startswith("{"):
             ev = json.loads(line)
-            if ev.get("userId") == uid:
+            if ev.get("userId") == uid and ev.get("eventType") == "workout_completed":
                 events.append(ev)
     mm.eq(len(events), 1, "one event published (none for the replay or the refusal)")
     ev = events[0]
@@ -755,6 +757,7 @@ def test_killed_worker_leaves_nothing_half_written():
     mm.eq(lonely, [], "ledger rows without a workout")
     lonely = mm.psql(
         "SELECT e.id FROM activity_events e WHERE e.user_id = :'p1' "
+        "AND e.event_type = 'workout_completed' "
         "AND NOT EXISTS (SELECT 1 FROM workouts w WHERE w.id = e.payload->>'workoutId');", uid)
     mm.eq(lonely, [], "events without a workout")
     mm.eq(mm.ledger_invariant(uid), 5000 - 25 * len(stored), "balance matches the workouts")
