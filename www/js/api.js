@@ -162,7 +162,8 @@ async function doRefresh(staleToken) {
 	try {
 		return await refreshing;
 	} catch (e) {
-		if (e.status === 401 || e.status === 403) {
+		// Concurrent requests share one refresh: sign out once.
+		if ((e.status === 401 || e.status === 403) && session.get()) {
 			session.clear(e.status === 403 ? 'forbidden' : 'expired');
 		}
 		throw e;

@@ -341,9 +341,13 @@ async function render() {
 			replace(root, errorBox(err, () => render(), 'This screen'));
 		}
 	}
-	if (!found.route.bare && document.activeElement === document.body) {
+	// After a navigation, focus moves to the new content (screen readers
+	// announce it); on the first page load it stays at the top, so the
+	// skip link is the first Tab stop.
+	if (!found.route.bare && app.rendered && document.activeElement === document.body) {
 		root.focus({ preventScroll: true });
 	}
+	app.rendered = true;
 	window.scrollTo(0, 0);
 }
 
@@ -355,7 +359,12 @@ session.onChange((s, reason) => {
 		if (reason === 'expired' || reason === 'forbidden') {
 			toast(reason === 'forbidden' ? 'Your account cannot be used right now.' : 'Your session has ended. Please sign in again.', 'error', 6000);
 		}
-		if (app.route && !app.route.public) {
+		if (reason === 'signed-out') {
+			// Signing out leads to the sign-in page, not back to where
+			// the person was.
+			history.replaceState(null, '', '/welcome');
+			render();
+		} else if (app.route && !app.route.public) {
 			render();
 		}
 	}

@@ -9,7 +9,6 @@ import { muscles, exercises, filterExercises, searchRemote, label } from '../cat
 import { muscleMap } from '../musclemap.js';
 import { weightUnit, toKg, fromKg } from '../prefs.js';
 import * as outbox from '../outbox.js';
-import { navigate } from '../app.js';
 
 const DRAFT_KEY = 'mm.draft';
 const MAX_RESULTS = 40;
@@ -384,18 +383,16 @@ export default async function logView(root, params, ctx) {
 		}
 		replace(root,
 			h('section', { class: 'card hero saved', 'data-saved': w.id },
-				h('div', { class: 'row' },
-					h('div', null,
-						h('p', { class: 'muted small', text: 'Workout saved' }),
-						h('h1', { class: 'big-tu' }, h('span', { 'data-total-tu': String(w.totalTu), text: fmtNum(w.totalTu) }), h('small', { text: ' TU' }))),
-					h('span', { class: 'spacer' }),
-					h('span', { class: w.creditsUsed > 0 ? 'chip' : 'chip ok', 'data-charge': String(w.creditsUsed), text: charge })),
+				h('p', { class: 'muted small', text: 'Workout saved' }),
+				h('h1', { class: 'big-tu' }, h('span', { 'data-total-tu': String(w.totalTu), text: fmtNum(w.totalTu) }), h('small', { text: ' TU' })),
+				h('span', { class: w.creditsUsed > 0 ? 'chip' : 'chip ok', 'data-charge': String(w.creditsUsed), text: charge }),
 				muscleMap({ muscles: muscleList, values: w.muscleActivations, title: 'Muscles trained in this workout', tableOpen: false }),
 				h('div', { class: 'row wrap actions' },
 					h('a', { href: `/history/${w.id}`, class: 'btn btn-primary', text: 'View workout' }),
 					h('a', { href: '/log', class: 'btn btn-ghost', text: 'Log another' }),
 					h('a', { href: '/', class: 'btn btn-ghost', text: 'Back to Today' }))));
-		root.focus();
+		window.scrollTo(0, 0);
+		root.focus({ preventScroll: true });
 	};
 
 	const showQueued = (body) => {
