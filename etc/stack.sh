@@ -48,7 +48,7 @@ DEB_PACKAGES="build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi
  libsubunit-dev nginx libnginx-mod-nchan postgresql-15 postgresql-contrib
  postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl redis-server
  redis-tools wrk openssl gettext-base python3 curl ca-certificates procps
- postgresql-client-15 pgbouncer"
+ postgresql-client-15 pgbouncer chromium"
 
 # A short private directory for what must not live under a long or
 # unreadable checkout path: unix sockets (107-byte limit) and, when the
@@ -452,6 +452,8 @@ run_suites() {
 	cmd_test_sql || rc=1
 	say "== end-to-end HTTP tests"
 	cmd_test_http || rc=1
+	say "== browser tests (headless Chromium)"
+	cmd_test_browser || rc=1
 	say "== scale-out tests (second host, PgBouncer, replica)"
 	cmd_test_scale || rc=1
 	return $rc
@@ -467,6 +469,10 @@ cmd_test_sql() {
 
 cmd_test_http() {
 	python3 tests/http/run.py
+}
+
+cmd_test_browser() {
+	tests/browser/run.sh
 }
 
 # Scale-out on one machine (README, "Growing"): a second application host
@@ -640,6 +646,7 @@ test) cmd_test ;;
 test-asan) cmd_test_asan ;;
 test-sql) cmd_test_sql ;;
 test-http) cmd_test_http ;;
+test-browser) cmd_test_browser ;;
 test-scale) cmd_test_scale ;;
 reload) fcgi_reload ;;
 bench) cmd_bench ;;
