@@ -51,7 +51,22 @@ BENCH_BINS = $(BENCH_SRCS:%.c=$(OUT)/%)
 
 STACK	 = etc/stack.sh
 
-.PHONY: all clean run start stop status restart reload test test-unit test-sql \
+# Installation (make install PREFIX=... DESTDIR=...): FHS places.
+PREFIX	?= /usr/local
+DESTDIR	?=
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+LIBEXECDIR ?= $(PREFIX)/lib/musclemap
+DATADIR	?= $(PREFIX)/share/musclemap
+STATEDIR ?= /var/lib/musclemap
+LOGDIR	?= /var/log/musclemap
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+MM_USER	?= musclemap
+SUBST	 = sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	       -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+	       -e 's|@STATEDIR@|$(STATEDIR)|g' -e 's|@LOGDIR@|$(LOGDIR)|g' \
+	       -e 's|@MM_USER@|$(MM_USER)|g'
+
+.PHONY: all clean run start stop status restart reload install uninstall test test-unit test-sql \
 	test-http test-asan bench deps install-cron
 
 all: $(OUT)/lib/libmusclemap.a $(CGI_BINS) $(CRON_BINS) $(BENCH_BINS)
@@ -137,6 +152,41 @@ bench: deps
 
 install-cron:
 	@$(STACK) install-cron
+
+# Every installed file is listed in $(DATADIR)/MANIFEST, which uninstall
+# reads, so the two never disagree.  Configuration that already exists is
+# kept (an operator's edits win); state and logs are never removed.
+install: all
+	@set -e; d='$(DESTDIR)'; m=$$(mktemp); \
+	put() { install -D -m "$$1" "$$2" "$$d$$3"; echo "$$3" >> "$$m"; }; \
+	for b in $(CGI_SRCS:%.c=%) $(CRON_SRCS:%.c=%); do \
+		put 0755 "$$b" "$(LIBEXECDIR)/$$b"; done; \
+	for f in $$(cd sql && find . -type f \( -name '*.sql' -o -name '*.csv' \) | sort); do \
+		put 0644 "sql/$$f" "$(DATADIR)/sql/$${f#./}"; done; \
+	for f in $$(cd www && find . -type f | sort); do \
+		put 0644 "www/$$f" "$(DATADIR)/www/$${f#./}"; done; \
+	for f in musclemap@.socket musclemap@.service musclemap-migrate.service musclemap.target; do \
+		$(SUBST) "etc/systemd/$$f" > "$$m.tmp"; put 0644 "$$m.tmp" "$(SYSTEMDDIR)/$$f"; done; \
+	$(SUBST) etc/logrotate.conf.in > "$$m.tmp"; \
+	put 0644 "$$m.tmp" "$(SYSCONFDIR)/logrotate.d/musclemap"; \
+	$(SUBST) etc/crontab > "$$m.tmp"; put 0644 "$$m.tmp" "$(DATADIR)/crontab"; \
+	for f in etc/mm_headers.conf etc/mm_fastcgi.conf etc/nginx.conf.in; do \
+		put 0644 "$$f" "$(DATADIR)/nginx/$${f#etc/}"; done; \
+	if [ ! -e "$$d$(SYSCONFDIR)/musclemap/musclemap.env" ]; then \
+		install -D -m 0640 etc/musclemap.env.in "$$d$(SYSCONFDIR)/musclemap/musclemap.env"; fi; \
+	echo "$(SYSCONFDIR)/musclemap/musclemap.env" >> "$$m"; \
+	echo "$(DATADIR)/MANIFEST" >> "$$m"; \
+	install -d -m 0750 "$$d$(STATEDIR)" "$$d$(LOGDIR)"; \
+	install -D -m 0644 "$$m" "$$d$(DATADIR)/MANIFEST"; rm -f "$$m" "$$m.tmp"; \
+	echo "Installed under $(DESTDIR)$(PREFIX) and $(DESTDIR)$(SYSCONFDIR)/musclemap (state $(STATEDIR), logs $(LOGDIR))."
+
+uninstall:
+	@set -e; d='$(DESTDIR)'; m="$$d$(DATADIR)/MANIFEST"; \
+	[ -f "$$m" ] || { echo "nothing installed under $$d$(PREFIX)"; exit 0; }; \
+	for f in $$(cat "$$m"); do rm -f "$$d$$f"; done; \
+	for dir in "$$d$(LIBEXECDIR)" "$$d$(DATADIR)" "$$d$(SYSCONFDIR)/musclemap"; do \
+		[ -d "$$dir" ] && find "$$dir" -depth -type d -empty -delete; done; \
+	echo "Removed; state in $(STATEDIR) and logs in $(LOGDIR) are kept."
 
 clean:
 	rm -rf build lib/libmusclemap.a $(CGI_SRCS:%.c=%) $(CRON_SRCS:%.c=%) \

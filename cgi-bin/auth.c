@@ -371,13 +371,20 @@ post_logout(struct req *r)
 	http_json(r, 200, "{\"success\":true}", 16);
 }
 
-/* GET /api/auth/me: 200, 401, 403, 503. */
+/*
+ * GET /api/auth/me: 200, 401, 403, 503.  The route's R_AUTH_DOC flag has
+ * the authentication step read the document with the user, so the
+ * answer costs one round trip.
+ */
 static void
 get_me(struct req *r)
 {
 	const char	*params[1] = { r->user->id };
 
-	(void)db_reply_json(r, DB_READ, STMT_USERS_ME, params, 200);
+	if (r->user->doc != NULL)
+		http_json(r, 200, r->user->doc, strlen(r->user->doc));
+	else
+		(void)db_reply_json(r, DB_READ, STMT_USERS_ME, params, 200);
 }
 
 /* GET /api/auth/me/capabilities: 200, 401, 403. */
@@ -456,7 +463,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/auth/login", post_login, R_BODY | R_AUTH_LIMIT },
 	{ "POST", "/api/auth/refresh", post_refresh, R_BODY | R_AUTH_LIMIT },
 	{ "POST", "/api/auth/logout", post_logout, R_BODY },
-	{ "GET", "/api/auth/me", get_me, R_AUTH_REQUIRED },
+	{ "GET", "/api/auth/me", get_me, R_AUTH_REQUIRED | R_AUTH_DOC },
 	{ "GET", "/api/auth/me/capabilities", get_capabilities,
 	  R_AUTH_REQUIRED },
 	{ "GET", "/api/auth/profile", get_profile, R_AUTH_REQUIRED },

@@ -8,14 +8,17 @@
 #include <libpq-fe.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "cfg.h"
 #include "db.h"
 #include "err.h"
 #include "http.h"
 #include "ops.h"
+#include "prescribe.h"
 #include "rds.h"
 #include "route.h"
 #include "server.h"
+#include "valid.h"
 
 /*
  * Connection figures across all workers come from pg_stat_activity, which
@@ -71,11 +74,48 @@ get_ready(struct req *r)
 	http_json(r, 200, "{\"ready\":true}", 14);
 }
 
+/*
+ * GET /api/alternatives/seated and GET /api/alternatives/low-impact: 200,
+ * 400, 404 (unknown exerciseId), 503.  The rules are in lib/prescribe.h.
+ */
+static void
+alternatives(struct req *r, enum rx_alt kind)
+{
+	const struct exercise	*like = NULL;
+	const char		*id;
+	struct buf		 b = { 0 };
+
+	if (valid_query_str(r, "exerciseId", 1000, &id) == -1 ||
+	    catalog_refresh(r) == -1)
+		return;
+	if (id != NULL && *id != '\0' &&
+	    (like = catalog_exercise(id)) == NULL) {
+		err_reply(r, ERR_NOT_FOUND, "Exercise not found");
+		return;
+	}
+	prescribe_json_alternatives(catalog_get(), kind, like, &b);
+	http_json_buf(r, 200, &b);
+}
+
+static void
+get_alt_seated(struct req *r)
+{
+	alternatives(r, RX_ALT_SEATED);
+}
+
+static void
+get_alt_low_impact(struct req *r)
+{
+	alternatives(r, RX_ALT_LOW_IMPACT);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/api/health", get_health, 0 },
 	{ "GET", "/api/ready", get_ready, 0 },
 	{ "GET", "/api/health/detailed", ops_health_detailed, 0 },
 	{ "GET", "/api/metrics", ops_metrics, 0 },
+	{ "GET", "/api/alternatives/seated", get_alt_seated, 0 },
+	{ "GET", "/api/alternatives/low-impact", get_alt_low_impact, 0 },
 };
 
 static const struct app app = {

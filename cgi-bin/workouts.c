@@ -176,16 +176,13 @@ utc_date(int days, char out[11])
  * selections reach the "now" counters.  Neither can fail the request.
  */
 static void
-after_commit(const char *event, const char *const *ids, size_t nids)
+after_commit(const char *user_id, const char *event,
+    const char *const *ids, size_t nids)
 {
 	(void)events_publish(event);
 	(void)events_exercises_selected(ids, nids, time(NULL));
-	/*
-	 * Milestone progress (§10.6) and the journey level (§6.5) are
-	 * updated here, after the commit and before the reply, by the
-	 * modules that own them; they may emit milestone_achieved and
-	 * level_up events, published the same way.
-	 */
+	/* The journey level (§6.5) and milestone progress (§10.6). */
+	events_after_activity(user_id);
 }
 
 /*
@@ -253,7 +250,7 @@ post_workout(struct req *r)
 	}
 	status = atoi(PQgetvalue(res, 0, 0));
 	if (status == 201)
-		after_commit(PQgetisnull(res, 0, 2) ? NULL :
+		after_commit(r->user->id, PQgetisnull(res, 0, 2) ? NULL :
 		    PQgetvalue(res, 0, 2), ids, (size_t)n);
 	http_json(r, status, PQgetvalue(res, 0, 1),
 	    (size_t)PQgetlength(res, 0, 1));

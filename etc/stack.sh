@@ -43,6 +43,14 @@ export MM_SQL_DIR=$MM_ROOT/sql
 
 PG_BIN=/usr/lib/postgresql/15/bin
 GROUPS_ALL="auth catalog workouts economy journey community messaging tips misc"
+# A pool is one supervised set of workers on its own socket.  Each group's
+# binary has a pool of its name; auth has a second one, auth-hash, for the
+# endpoints that derive passwords (login, register): a few lower-priority
+# workers, so that password hashing can never occupy every auth worker or
+# starve the other binaries of CPU.
+POOLS_ALL="auth auth-hash catalog workouts economy journey community messaging tips misc"
+: "${MM_HASH_WORKERS:=2}"
+export MM_HASH_WORKERS
 DEB_PACKAGES="build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi
  libpq-dev libhiredis-dev libcjson-dev libssl-dev libjwt-dev check
  libsubunit-dev nginx libnginx-mod-nchan postgresql-15 postgresql-contrib
@@ -229,10 +237,12 @@ redis_stop() {
 
 # ---------------------------------------------------------------- fastcgi
 
-groups_built() {
-	local g
-	for g in $GROUPS_ALL; do
-		[ -x "$MM_BIN_DIR/cgi-bin/$g" ] && printf '%s ' "$g"
+pool_binary() { printf '%s' "${1%-hash}"; }
+
+pools_built() {
+	local p
+	for p in $POOLS_ALL; do
+		[ -x "$MM_BIN_DIR/cgi-bin/$(pool_binary "$p")" ] && printf '%s ' "$p"
 	done
 }
 
@@ -247,22 +257,25 @@ wait_gone() {
 }
 
 fcgi_start() {
-	local g sock pidf
-	for g in $(groups_built); do
+	local g sock pidf bin workers prio
+	for g in $(pools_built); do
 		sock=$MM_RUN_DIR/$g.sock
 		pidf=$MM_RUN_DIR/$g.pid
+		bin=$MM_BIN_DIR/cgi-bin/$(pool_binary "$g")
 		if pidfile_alive "$pidf"; then
 			# Rebuilt since it started: replace it.
-			[ "$MM_BIN_DIR/cgi-bin/$g" -nt "$pidf" ] || continue
+			[ "$bin" -nt "$pidf" ] || continue
 			fcgi_stop_one "$g"
 		fi
 		rm -f "$sock"
+		workers=$MM_WORKERS prio=0
+		case $g in *-hash) workers=$MM_HASH_WORKERS prio=10 ;; esac
 		# spawn-fcgi points the program's stdout and stderr at
 		# /dev/null, so the program's log is attached by a shell that
 		# then becomes the program (same pid, fd 0 still the socket).
-		spawn-fcgi -s "$sock" -M 0600 -P "$pidf" -- /bin/sh -c \
-			'exec "$0" 2>>"$1"' "$MM_BIN_DIR/cgi-bin/$g" \
-			"$MM_VAR_DIR/log/$g.log" \
+		MM_WORKERS=$workers nice -n "$prio" \
+			spawn-fcgi -s "$sock" -M 0600 -P "$pidf" -- /bin/sh -c \
+			'exec "$0" 2>>"$1"' "$bin" "$MM_VAR_DIR/log/$g.log" \
 			>/dev/null 2>>"$MM_VAR_DIR/log/$g.log" ||
 			die "spawn-fcgi failed for $g (see $MM_VAR_DIR/log/$g.log)"
 	done
@@ -281,7 +294,7 @@ fcgi_stop_one() {
 # worker at a time (the supervisor keeps the socket): no request is lost.
 fcgi_reload() {
 	local g pidf
-	for g in $(groups_built); do
+	for g in $(pools_built); do
 		pidf=$MM_RUN_DIR/$g.pid
 		if pidfile_alive "$pidf"; then
 			kill -HUP "$(cat "$pidf")"
@@ -292,7 +305,7 @@ fcgi_reload() {
 
 fcgi_stop() {
 	local g
-	for g in $GROUPS_ALL; do
+	for g in $POOLS_ALL; do
 		fcgi_stop_one "$g"
 	done
 }
@@ -323,13 +336,21 @@ nginx_render() {
 	export MM_CORS_MAP
 	MM_CORS_MAP=$(cors_map)
 	export MM_WWW_DIR=$MM_ROOT/www MM_NGINX_DIR MM_STATIC_RATE MM_STATIC_BURST
+	# nchan shares its channels through the stack's Redis when enabled.
+	export MM_NCHAN_REDIS="" MM_NCHAN_REDIS_PASS=""
+	if [ "$REDIS_ENABLED" = true ]; then
+		MM_NCHAN_REDIS="	upstream mm_nchan_redis {
+		nchan_redis_server \"redis://127.0.0.1:$MM_REDIS_PORT\";
+	}"
+		MM_NCHAN_REDIS_PASS="nchan_redis_pass mm_nchan_redis;"
+	fi
 	if [ "$MM_ACCESS_LOG" = off ]; then
 		export MM_ACCESS_LOG="off"
 	else
 		export MM_ACCESS_LOG="$MM_VAR_DIR/log/access.log mm_json buffer=64k flush=1s"
 	fi
 	cp etc/mm_headers.conf etc/mm_fastcgi.conf "$MM_NGINX_DIR/"
-	envsubst '${MM_NGINX_USER} ${MM_NGINX_MODULES} ${MM_RUN_DIR} ${MM_VAR_DIR} ${MM_CORS_MAP} ${MM_HTTP_PORT} ${MM_HTTPS_PORT} ${MM_WWW_DIR} ${MM_NGINX_DIR} ${MM_STATIC_RATE} ${MM_STATIC_BURST} ${MM_ACCESS_LOG}' \
+	envsubst '${MM_NGINX_USER} ${MM_NGINX_MODULES} ${MM_RUN_DIR} ${MM_VAR_DIR} ${MM_CORS_MAP} ${MM_HTTP_PORT} ${MM_HTTPS_PORT} ${MM_WWW_DIR} ${MM_NGINX_DIR} ${MM_STATIC_RATE} ${MM_STATIC_BURST} ${MM_ACCESS_LOG} ${MM_NCHAN_REDIS} ${MM_NCHAN_REDIS_PASS}' \
 		< etc/nginx.conf.in > "$MM_NGINX_DIR/nginx.conf"
 }
 
@@ -366,7 +387,7 @@ stack_running() {
 		pidfile_alive "$MM_RUN_DIR/redis.pid" || return 1
 	fi
 	local g
-	for g in $(groups_built); do
+	for g in $(pools_built); do
 		pidfile_alive "$MM_RUN_DIR/$g.pid" || return 1
 	done
 }
@@ -420,7 +441,7 @@ cmd_status() {
 	else
 		printf '%-10s %s\n' redis "disabled (REDIS_ENABLED=false)"
 	fi
-	for g in $(groups_built); do
+	for g in $(pools_built); do
 		local n=0
 		if pidfile_alive "$MM_RUN_DIR/$g.pid"; then
 			n=$(pgrep -P "$(cat "$MM_RUN_DIR/$g.pid")" | wc -l)

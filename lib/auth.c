@@ -38,7 +38,8 @@ load_user(struct req *r, const char *id)
 	PGresult	*res;
 	struct user	*u;
 
-	if ((res = db_exec(r, DB_READ, STMT_AUTH_USER, params)) == NULL)
+	if ((res = db_exec(r, DB_READ, r->want_user_doc ? STMT_AUTH_USER_ME :
+	    STMT_AUTH_USER, params)) == NULL)
 		return -1;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
@@ -54,6 +55,8 @@ load_user(struct req *r, const char *id)
 	u->roles = parse_roles(r, PQgetvalue(res, 0, 4));
 	u->banned = PQgetvalue(res, 0, 5)[0] == 't';
 	u->suspended = PQgetvalue(res, 0, 6)[0] == 't';
+	if (r->want_user_doc && PQnfields(res) > 7 && !PQgetisnull(res, 0, 7))
+		u->doc = req_strdup(r, PQgetvalue(res, 0, 7));
 	PQclear(res);
 	if (u->banned || u->suspended) {
 		err_reply(r, ERR_FORBIDDEN, u->banned ?

@@ -24,6 +24,8 @@ struct user {
 	char	**roles;		/* NULL-terminated */
 	int	 banned;
 	int	 suspended;
+	char	*doc;			/* GET /api/auth/me document, when
+					   the route asked for it (R_AUTH_DOC) */
 };
 
 /*

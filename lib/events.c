@@ -1,6 +1,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <cJSON.h>
+
+#include "db.h"
 #include "events.h"
 #include "log.h"
 #include "rds.h"
@@ -20,6 +23,49 @@ events_publish(const char *event_json)
 	}
 	freeReplyObject(reply);
 	return 0;
+}
+
+int
+events_publish_array(const char *json_array)
+{
+	cJSON	*arr, *it;
+	char	*one;
+	int	 n = 0;
+
+	if (json_array == NULL || (arr = cJSON_Parse(json_array)) == NULL)
+		return 0;
+	cJSON_ArrayForEach(it, arr) {
+		if ((one = cJSON_PrintUnformatted(it)) == NULL)
+			continue;
+		if (events_publish(one) == 0)
+			n++;
+		cJSON_free(one);
+	}
+	cJSON_Delete(arr);
+	return n;
+}
+
+/* The statements run after an activity, each returning new events. */
+static const enum stmt after_activity[] = {
+	STMT_JOURNEY_AFTER_WORKOUT,
+};
+
+void
+events_after_activity(const char *user_id)
+{
+	const char	*params[1] = { user_id };
+	PGresult	*res;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(after_activity) / sizeof(after_activity[0]);
+	    i++) {
+		res = db_exec(NULL, DB_SERIALIZABLE, after_activity[i], params);
+		if (res == NULL)
+			continue;	/* logged by db_exec */
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+			(void)events_publish_array(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
 }
 
 int

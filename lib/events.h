@@ -30,6 +30,21 @@
 int	events_publish(const char *event_json);
 
 /*
+ * Publishes each event of a JSON array of event objects, as the stored
+ * functions that react to an activity (level-ups, milestones) return
+ * them.  Returns how many were published.
+ */
+int	events_publish_array(const char *json_array);
+
+/*
+ * Runs what follows a committed activity of user_id, each step in its
+ * own transaction: the journey level (§6.5) and milestone progress
+ * (§10.6), publishing the events they create.  Best effort: a failure is
+ * logged and the activity stands.
+ */
+void	events_after_activity(const char *user_id);
+
+/*
  * Counts each exercise id once in the minute bucket of now (UTC):
  * HINCRBY now:exercise:selected:{YYYYMMDDHHMM} <id> 1, then EXPIRE
  * EVENTS_BUCKET_TTL, pipelined.  Returns 0, or -1 when Redis is off or

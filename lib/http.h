@@ -34,6 +34,7 @@ struct req {
 	size_t		 nparams;
 	struct user	*user;		/* NULL when anonymous */
 	const char	*route;		/* matched pattern, for metrics */
+	int		 want_user_doc;	/* load user->doc with the user */
 
 	/* Response, written by the handler through http_*() and err_*(). */
 	int		 status;

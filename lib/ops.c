@@ -16,7 +16,7 @@
 #include "util.h"
 
 static const char *const groups[] = {
-	"auth", "catalog", "workouts", "economy", "journey", "community",
+	"auth", "auth-hash", "catalog", "workouts", "economy", "journey", "community",
 	"messaging", "tips", "misc",
 };
 

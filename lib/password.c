@@ -7,6 +7,7 @@
 
 #include "mem.h"
 #include "password.h"
+#include "util.h"
 
 #define PREFIX		"pbkdf2_sha256$"
 #define PREFIX_LEN	(sizeof(PREFIX) - 1)
@@ -18,22 +19,6 @@ struct parsed {
 	size_t		saltlen;
 	unsigned char	key[PASSWORD_KEY_LEN];
 };
-
-static int
-b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 /*
  * Decodes canonical padded base64 s[0..n) into out (room for cap bytes):
@@ -60,7 +45,7 @@ b64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
 				acc <<= 6;
 				continue;
 			}
-			if ((v = b64_value(s[i + (size_t)k])) < 0)
+			if ((v = util_b64_value(s[i + (size_t)k], 0)) < 0)
 				return -1;
 			acc = (acc << 6) | (unsigned long)v;
 		}

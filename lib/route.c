@@ -93,6 +93,7 @@ route_dispatch(struct req *r, const struct route *routes, size_t n)
 	}
 
 	r->route = hit->pattern;
+	r->want_user_doc = (hit->flags & R_AUTH_DOC) != 0;
 	if (auth_request(r, (hit->flags & R_AUTH_REQUIRED) ? AUTH_REQUIRED :
 	    (hit->flags & R_AUTH_OPTIONAL) ? AUTH_OPTIONAL : AUTH_NONE) == -1)
 		return;

@@ -17,6 +17,7 @@ struct req;
 #define R_BODY_OPT	0x08	/* a JSON object body, or none ({}) */
 #define R_AUTH_LIMIT	0x10	/* counts against the stricter auth limit */
 #define R_NO_LIMIT	0x20	/* internal subrequests (stream auth) */
+#define R_AUTH_DOC	0x40	/* load the /me document with the user */
 
 typedef void route_fn(struct req *);
 

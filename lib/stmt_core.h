@@ -7,6 +7,7 @@
 	X(HEALTH_POOL, "SELECT health_pool()", 0)			\
 	X(MIGRATION_VERSION, "SELECT migration_version()", 0)		\
 	X(AUTH_USER, "SELECT * FROM auth_user($1)", 1)			\
+	X(AUTH_USER_ME, "SELECT * FROM auth_user_me($1)", 1)		\
 	X(CATALOG_VERSION, "SELECT catalog_version()", 0)		\
 	X(CATALOG_MUSCLES, "SELECT * FROM catalog_muscles()", 0)	\
 	X(CATALOG_EXERCISES, "SELECT * FROM catalog_exercises()", 0)	\

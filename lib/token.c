@@ -7,24 +7,9 @@
 
 #include "mem.h"
 #include "token.h"
+#include "util.h"
 
 #define HEADER_MAX	512	/* longest encoded header looked at */
-
-static int
-b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
 
 /*
  * 1 when the token's header (its first segment, unpadded base64url JSON)
@@ -45,7 +30,7 @@ header_is_hs256(const char *token)
 	if (n == 0 || n >= HEADER_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
-		if ((v = b64url_value(token[i])) < 0)
+		if ((v = util_b64_value((unsigned char)token[i], 1)) < 0)
 			return 0;
 		acc = (acc << 6) | (unsigned long)v;
 		if ((bits += 6) >= 8) {

@@ -21,6 +21,11 @@ int	 util_is_idchar(int c);
  * or /128.
  */
 int	 util_addr_in(const char *addr, const char *list);
+/*
+ * The value 0..63 of one base64 digit, -1 for anything else; url selects
+ * the URL-safe alphabet ('-' and '_' for '+' and '/').
+ */
+int	 util_b64_value(int c, int url);
 /* Constant-time comparison of two equal-length buffers. */
 int	 util_ct_equal(const void *a, const void *b, size_t n);
 

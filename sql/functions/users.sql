@@ -299,3 +299,15 @@ BEGIN
 	RETURN users_profile(p_user_id);
 END;
 $$;
+
+-- The authentication lookup of auth_user() and the GET /api/auth/me
+-- document in one round trip: /me is the hottest authenticated read, and
+-- its answer needs nothing the lookup has not just read.
+CREATE OR REPLACE FUNCTION auth_user_me(p_id text)
+RETURNS TABLE (id text, username text, email text, display_name text,
+	       roles text, banned boolean, suspended boolean, doc text)
+LANGUAGE sql STABLE AS $$
+	SELECT a.id, a.username, a.email, a.display_name, a.roles, a.banned,
+	       a.suspended, users_me(a.id)::text
+	  FROM auth_user(p_id) a
+$$;

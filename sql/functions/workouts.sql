@@ -43,25 +43,6 @@ as $$
 		'createdAt', iso_ts(w.created_at))
 $$;
 
--- The §7.1 event object with full identity, as published after commit.
-create or replace function workout_event_json(e activity_events)
-returns json
-language sql
-stable
-as $$
-	select json_build_object(
-		'id', e.id,
-		'eventType', e.event_type,
-		'userId', e.user_id,
-		'username', u.username,
-		'displayName', u.display_name,
-		'payload', e.payload,
-		'visibilityScope', e.visibility_scope,
-		'createdAt', iso_ts(e.created_at))
-	  from (select 1) one
-	  left join users u on u.id = e.user_id
-$$;
-
 -- POST /api/workouts (API §4.2 steps 1, 2 and 4), run SERIALIZABLE by the
 -- caller and retried on serialization failure.
 --
@@ -189,7 +170,7 @@ begin
 	    v_scope)
 	returning * into v_e;
 
-	return query select 201, workout_json(v_w), workout_event_json(v_e);
+	return query select 201, workout_json(v_w), activity_event_json(v_e)::json;
 end;
 $$;
 

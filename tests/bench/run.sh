@@ -21,11 +21,13 @@ CEIL=http://127.0.0.1:$BENCH_PORT
 export BENCH_DIR BENCH_PORT
 
 declare -a ROWS=()
+declare -a NOTES=()
 declare -A RPS=()
 
-# wrk URL [lua] -> "rps p50_ms p99_ms errors"
+# wrk URL [lua] [connections] -> "rps p50_ms p99_ms errors"
 measure() {
-	local url=$1 lua=${2:-} args=(-t2 -c"$MM_BENCH_CONNECTIONS" --latency --timeout 5s)
+	local url=$1 lua=${2:-} conns=${3:-$MM_BENCH_CONNECTIONS}
+	local args=(-t2 -c"$conns" --latency --timeout 5s)
 	[ -n "$lua" ] && args+=(-s "$lua")
 	wrk "${args[@]}" -d"${MM_BENCH_WARMUP}s" "$url" >/dev/null 2>&1 || true
 	wrk "${args[@]}" -d"${MM_BENCH_SECONDS}s" "$url" 2>&1 | awk '
@@ -43,13 +45,34 @@ measure() {
 		END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, err }'
 }
 
-# row NAME URL CEILING_NAME TARGET_RATIO [lua]
+# row NAME URL CEILING_NAME TARGET_RATIO [lua] [connections]
 row() {
-	local name=$1 url=$2 ceil=$3 target=$4 lua=${5:-} r
-	r=$(measure "$url" "$lua")
+	local name=$1 url=$2 ceil=$3 target=$4 lua=${5:-} conns=${6:-$MM_BENCH_CONNECTIONS} r
+	r=$(measure "$url" "$lua" "$conns")
 	read -r rps p50 p99 err <<< "$r"
-	RPS[$name]=$rps
-	ROWS+=("$name|$rps|$p50|$p99|$err|$ceil|$target")
+	add_row "$name" "$rps" "$p50" "$p99" "$err" "$ceil" "$target" "$conns"
+}
+
+# add_row NAME RPS P50 P99 ERRORS CEILING TARGET CONNECTIONS (any source)
+add_row() {
+	RPS[$1]=$2
+	ROWS+=("$1|$2|$3|$4|$5|$6|$7|$8")
+}
+
+# Runs SQL on the bench database as the superuser.
+bench_psql() {
+	local u=postgres
+	[ "$(id -u)" = 0 ] || u=$(id -un)
+	psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$MM_PG_PORT" -U "$u" -d musclemap "$@"
+}
+
+# Registers a user through the API and prints "id token".
+bench_user() {
+	local name=b$(date +%s%N | tail -c 10)$RANDOM body
+	body=$(curl -fsS -H 'Content-Type: application/json' \
+		-d "{\"email\":\"$name@bench.test\",\"username\":\"$name\",\"password\":\"bench password 1\"}" \
+		"$BASE/api/auth/register")
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["user"]["id"], d["token"], d["user"]["email"])' "$body"
 }
 
 start_ceilings() {
@@ -83,13 +106,18 @@ stop_ceilings() {
 	rm -rf "$BENCH_DIR"
 }
 
-worker_rss_kib() {
-	local g=$1 max=0 p v
+# "RSS/private" KiB of the largest worker of a pool.  RSS counts the
+# shared libraries' pages and the shared tables every process maps; the
+# private part (Private_Clean + Private_Dirty) is what one more worker
+# costs.
+worker_mem_kib() {
+	local g=$1 best="0/0" max=0 p rss priv
 	for p in $(pgrep -P "$(cat "$MM_RUN_DIR/$g.pid")"); do
-		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")
-		[ "$v" -gt "$max" ] && max=$v
+		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")
+		priv=$(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s }' "/proc/$p/smaps_rollup")
+		if [ "$rss" -gt "$max" ]; then max=$rss; best="$rss/$priv"; fi
 	done
-	echo "$max"
+	echo "$best"
 }
 
 trap stop_ceilings EXIT
@@ -115,10 +143,10 @@ for extra in "$HERE"/rows-*.sh; do
 done
 
 fail=0
-printf '\n%-46s %9s %8s %8s %7s %7s %7s  %s\n' endpoint req/s p50ms p99ms non2xx ratio target verdict
-printf '%s\n' "$(printf '%.0s-' $(seq 110))"
+printf '\n%-52s %5s %9s %8s %8s %7s %6s %6s  %s\n' endpoint conns req/s p50ms p99ms non2xx ratio target verdict
+printf '%s\n' "$(printf '%.0s-' $(seq 118))"
 for r in "${ROWS[@]}"; do
-	IFS='|' read -r name rps p50 p99 err ceil target <<< "$r"
+	IFS='|' read -r name rps p50 p99 err ceil target conns <<< "$r"
 	ratio=- verdict=""
 	if [ "$ceil" != - ] && [ -n "${RPS[$ceil]:-}" ] && [ "${RPS[$ceil]}" -gt 0 ]; then
 		ratio=$(awk -v a="$rps" -v b="${RPS[$ceil]}" 'BEGIN { printf "%.2f", a / b }')
@@ -131,7 +159,13 @@ for r in "${ROWS[@]}"; do
 		fi
 	fi
 	if [ "$err" -gt 0 ]; then verdict="$verdict ERRORS"; fi
-	printf '%-46s %9s %8s %8s %7s %7s %7s  %s\n' "$name" "$rps" "$p50" "$p99" "$err" "$ratio" "$target" "$verdict"
+	printf '%-52s %5s %9s %8s %8s %7s %6s %6s  %s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$err" "$ratio" "$target" "$verdict"
 done
-printf '\nresident memory of one worker (max VmRSS): catalog %s KiB, misc %s KiB (target < 8192 KiB)\n' \
-	"$(worker_rss_kib catalog)" "$(worker_rss_kib misc)"
+printf '\nmemory of one worker, RSS/private KiB (target: under 8192 resident):'
+for g in auth catalog workouts economy journey community messaging tips misc; do
+	[ -f "$MM_RUN_DIR/$g.pid" ] && printf ' %s %s,' "$g" "$(worker_mem_kib "$g")"
+done
+printf '\n'
+for n in "${NOTES[@]}"; do
+	printf '%s\n' "$n"
+done

@@ -245,3 +245,25 @@ def create_user(trial=True, balance=100, roles=None, flags=None, username=None):
         psql("SELECT success FROM update_credit_balance(:'p1', :p2, 'signup_bonus', NULL, "
              ":'p1' || ':signup');", uid, str(balance))
     return uid, make_token(uid), username
+
+
+def ledger_invariant(uid):
+    """balance = sum of amounts = last balance_after >= 0, every step of the
+    chain adds up, lifetime counters are the sums (§1.9)."""
+    bal = psql("SELECT balance, lifetime_earned, lifetime_spent FROM credit_balances "
+                  "WHERE user_id = :'p1';", uid)
+    rows = psql("SELECT amount, balance_after FROM credit_ledger WHERE user_id = :'p1' "
+                   "ORDER BY created_at, id;", uid)
+    balance, earned, spent = (int(x) for x in bal[0]) if bal else (0, 0, 0)
+    running = 0
+    for amount, after in rows:
+        running += int(amount)
+        eq(int(after), running, "balance_after chain")
+        check(int(after) >= 0, "balance_after >= 0")
+    eq(balance, running, "balance = sum of ledger amounts")
+    if rows:
+        eq(balance, int(rows[-1][1]), "balance = last balance_after")
+    eq(earned, sum(int(a) for a, _ in rows if int(a) > 0), "lifetime_earned")
+    eq(spent, sum(-int(a) for a, _ in rows if int(a) < 0), "lifetime_spent")
+    check(balance >= 0, "balance >= 0")
+    return balance

@@ -41,28 +41,6 @@ def ledger_count(uid):
     return int(one("SELECT count(*) FROM credit_ledger WHERE user_id = :'p1';", uid))
 
 
-def ledger_invariant(uid):
-    """balance = sum of amounts = last balance_after >= 0, every step of the
-    chain adds up, lifetime counters are the sums (§1.9)."""
-    bal = mm.psql("SELECT balance, lifetime_earned, lifetime_spent FROM credit_balances "
-                  "WHERE user_id = :'p1';", uid)
-    rows = mm.psql("SELECT amount, balance_after FROM credit_ledger WHERE user_id = :'p1' "
-                   "ORDER BY created_at, id;", uid)
-    balance, earned, spent = (int(x) for x in bal[0]) if bal else (0, 0, 0)
-    running = 0
-    for amount, after in rows:
-        running += int(amount)
-        mm.eq(int(after), running, "balance_after chain")
-        mm.check(int(after) >= 0, "balance_after >= 0")
-    mm.eq(balance, running, "balance = sum of ledger amounts")
-    if rows:
-        mm.eq(balance, int(rows[-1][1]), "balance = last balance_after")
-    mm.eq(earned, sum(int(a) for a, _ in rows if int(a) > 0), "lifetime_earned")
-    mm.eq(spent, sum(-int(a) for a, _ in rows if int(a) < 0), "lifetime_spent")
-    mm.check(balance >= 0, "balance >= 0")
-    # And the API says the same.
-    return balance
-
 
 def charge(client, key, action="workout", amount=None, metadata=None):
     body = {"action": action, "idempotencyKey": key}
@@ -209,7 +187,7 @@ def test_charge_new_replay_and_insufficient():
     mm.eq((r.json["newBalance"], r.json["existing"]), (0, False), "the key was still free")
     err = mm.error(charge(c, "c-4"), "INSUFFICIENT_CREDITS", 400)
     mm.eq(err["message"], "You need 25 credits but only have 0", "default cost message")
-    ledger_invariant(uid)
+    mm.ledger_invariant(uid)
 
 
 def test_charge_always_debits_and_keys_are_per_user():
@@ -268,7 +246,7 @@ def test_charge_twenty_copies_at_once_debit_once():
     mm.eq(sorted(r.json["existing"] for r in res), [False] + [True] * 19, "one new, 19 existing")
     mm.eq({r.json["newBalance"] for r in res}, {70}, "same newBalance")
     mm.eq(balance_of(uid), 70, "one debit")
-    ledger_invariant(uid)
+    mm.ledger_invariant(uid)
 
 
 def test_hammer_one_free_tier_user():
@@ -315,7 +293,7 @@ def test_hammer_one_free_tier_user():
                 mm.eq(sorted(r.json["existing"] for r in rs), [False] + [True] * 4, "one new")
         else:
             mm.check(all(r.status == 400 for r in rs), "all copies refused together")
-    mm.eq(ledger_invariant(uid), 0, "everything spent, nothing more")
+    mm.eq(mm.ledger_invariant(uid), 0, "everything spent, nothing more")
     mm.eq(ledger_count(uid), 13, "12 debits + the signup bonus")
     workouts = int(one("SELECT count(*) FROM workouts WHERE user_id = :'p1';", uid))
     mm.eq(workouts, len([o for o in ok_ops if o[0] == "w"]), "one workout per successful op")
@@ -479,7 +457,7 @@ def test_webhook_signature_cases():
     # A validly signed body that is not a JSON object.
     for raw2 in (b"[1,2]", b"not json", b""):
         mm.error(deliver(raw2, sign(raw2)), "VALIDATION_ERROR", 400)
-    ledger_invariant(uid)
+    mm.ledger_invariant(uid)
 
 
 def test_webhook_checkout_credits_once():
@@ -509,7 +487,7 @@ def test_webhook_checkout_credits_once():
     hist = mm.Client(tok).get("/api/economy/history").json["transactions"][0]
     mm.eq((hist["action"], hist["amount"], hist["metadata"]),
           ("purchase", 1500, {"purchaseId": p["id"]}), "history shows the purchase")
-    ledger_invariant(uid)
+    mm.ledger_invariant(uid)
 
 
 def test_webhook_ignores_unknown():

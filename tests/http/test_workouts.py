@@ -51,27 +51,6 @@ def balance_of(uid):
     return count("SELECT balance FROM credit_balances WHERE user_id = :'p1';", uid)
 
 
-def ledger_invariant(uid):
-    """balance = sum of amounts = last balance_after >= 0, every step of the
-    chain adds up, lifetime counters are the sums (§1.9)."""
-    bal = mm.psql("SELECT balance, lifetime_earned, lifetime_spent FROM credit_balances "
-                  "WHERE user_id = :'p1';", uid)
-    rows = mm.psql("SELECT amount, balance_after FROM credit_ledger WHERE user_id = :'p1' "
-                   "ORDER BY created_at, id;", uid)
-    balance, earned, spent = (int(x) for x in bal[0]) if bal else (0, 0, 0)
-    running = 0
-    for amount, after in rows:
-        running += int(amount)
-        mm.eq(int(after), running, "balance_after chain")
-        mm.check(int(after) >= 0, "balance_after >= 0")
-    mm.eq(balance, running, "balance = sum of ledger amounts")
-    if rows:
-        mm.eq(balance, int(rows[-1][1]), "balance = last balance_after")
-    mm.eq(earned, sum(int(a) for a, _ in rows if int(a) > 0), "lifetime_earned")
-    mm.eq(spent, sum(-int(a) for a, _ in rows if int(a) < 0), "lifetime_spent")
-    mm.check(balance >= 0, "balance >= 0")
-    return balance
-
 
 _catalog = {}
 
@@ -175,7 +154,7 @@ def test_create_free_tier_charges_25():
     mm.eq(key[0][0], "%s:workout:k-1" % uid, "ledger key from the client key")
     bal = mm.Client(tok).get("/api/economy/balance").json
     mm.eq(bal["balance"], 50, "balance endpoint follows")
-    ledger_invariant(uid)
+    mm.ledger_invariant(uid)
 
 
 def test_subscription_is_unlimited_until_not_active():
@@ -210,7 +189,7 @@ def test_insufficient_credits_exact_message_and_nothing_written():
     r = post(c, {"exercises": [PUSHUP], "idempotencyKey": "broke"})
     mm.status(r, 201)
     mm.eq(balance_of(uid), 0, "charged once credits sufficed")
-    ledger_invariant(uid)
+    mm.ledger_invariant(uid)
 
 
 def test_replay_returns_original_and_writes_nothing():
@@ -236,8 +215,8 @@ def test_replay_returns_original_and_writes_nothing():
     mm.status(r, 201)
     mm.check(r.json["id"] != first.json["id"], "another user's key is another workout")
     mm.eq(balance_of(uid2), 75, "other user charged")
-    ledger_invariant(uid)
-    ledger_invariant(uid2)
+    mm.ledger_invariant(uid)
+    mm.ledger_invariant(uid2)
 
 
 def test_replay_after_credits_ran_out_still_200():
@@ -263,7 +242,7 @@ def test_concurrent_replays_one_201():
         mm.eq(workouts_of(uid), 1, "one workout stored")
         mm.eq(events_of(uid), 1, "one event")
         mm.eq(balance_of(uid), 100 if trial else 75, "charged at most once")
-        ledger_invariant(uid)
+        mm.ledger_invariant(uid)
 
 
 def test_concurrent_workouts_never_overspend():
@@ -275,7 +254,7 @@ def test_concurrent_workouts_never_overspend():
     for r in bad:
         err = mm.error(r, "INSUFFICIENT_CREDITS", 400)
         mm.eq(err["message"], "You need 25 credits but only have 5", "message once spent")
-    mm.eq(ledger_invariant(uid), 5, "5 credits left")
+    mm.eq(mm.ledger_invariant(uid), 5, "5 credits left")
     mm.eq(workouts_of(uid), 5, "5 workouts")
     mm.eq(events_of(uid), 5, "5 events")
 
@@ -778,7 +757,7 @@ def test_killed_worker_leaves_nothing_half_written():
         "SELECT e.id FROM activity_events e WHERE e.user_id = :'p1' "
         "AND NOT EXISTS (SELECT 1 FROM workouts w WHERE w.id = e.payload->>'workoutId');", uid)
     mm.eq(lonely, [], "events without a workout")
-    mm.eq(ledger_invariant(uid), 5000 - 25 * len(stored), "balance matches the workouts")
+    mm.eq(mm.ledger_invariant(uid), 5000 - 25 * len(stored), "balance matches the workouts")
     # The stack serves again.
     mm.status(post(mm.Client(tok), {"exercises": [PUSHUP]}), 201)
 
@@ -843,7 +822,7 @@ def test_worker_killed_inside_its_transaction_commits_nothing():
     mm.eq(workouts_of(uid), 0, "the uncommitted workout is gone")
     mm.eq(events_of(uid), 0, "no event")
     mm.eq(ledger_of(uid), 1, "no charge")
-    mm.eq(ledger_invariant(uid), 100, "balance untouched")
+    mm.eq(mm.ledger_invariant(uid), 100, "balance untouched")
     deadline = time.time() + 5
     while time.time() < deadline:
         _, now = _workers()
@@ -854,4 +833,31 @@ def test_worker_killed_inside_its_transaction_commits_nothing():
     # The key is unused and the user's queue lock died with the session.
     r = post(mm.Client(tok), {"exercises": [PUSHUP], "idempotencyKey": "inside"})
     mm.status(r, 201)
-    mm.eq(ledger_invariant(uid), 75, "charged once now")
+    mm.eq(mm.ledger_invariant(uid), 75, "charged once now")
+
+
+def test_workout_crossing_a_level_emits_level_up_once():
+    """§6.5 after §4.2 step 5: logging the workout that crosses a level
+    threshold raises current_level and emits one level_up event."""
+    uid, tok, _ = mm.create_user(trial=True)
+    c = mm.Client(tok)
+    mm.status(c.post("/api/journey/select-archetype", {"archetypeId": "bodybuilder"}), 200)
+    # Two entries of 100 sets of push-ups: about 611 TU a workout.
+    big = {"exercises": [{"exerciseId": "bw-pushup", "sets": 100},
+                         {"exerciseId": "bw-pushup", "sets": 100}]}
+    total = 0.0
+    for i in range(6):
+        r = c.post("/api/workouts", dict(big, idempotencyKey="lvl-%d" % i))
+        mm.status(r, 201)
+        total += r.json["totalTu"]
+        if total >= 1000:
+            break
+    mm.check(total >= 1000, "crossed the level-2 threshold (%.2f TU)" % total)
+    j = c.get("/api/journey").json
+    mm.check(j["level"] >= 2, "journey level: %r" % j)
+    rows = mm.psql("SELECT payload->>'level' FROM activity_events WHERE user_id = :'p1' "
+                   "AND event_type = 'level_up' ORDER BY 1;", uid)
+    levels = [int(r[0]) for r in rows]
+    mm.eq(levels, list(range(2, j["level"] + 1)), "one level_up per level reached")
+    cur = mm.psql("SELECT current_level FROM users WHERE id = :'p1';", uid)[0][0]
+    mm.eq(int(cur), j["level"], "users.current_level")
