@@ -110,9 +110,17 @@ export function makeBroke(userId) {
 // A GET from a loopback address other than the browser's, so the probes do
 // not spend the browser's rate-limit budget.
 export function nodeGet(p, headers = {}) {
+	return nodeRequest('GET', p, null, headers);
+}
+
+export function nodeRequest(method, p, body = null, headers = {}) {
+	const data = body === null ? null : JSON.stringify(body);
+	if (data !== null) {
+		headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers };
+	}
 	const addr = `127.${1 + crypto.randomInt(200)}.${crypto.randomInt(250)}.${1 + crypto.randomInt(250)}`;
 	return new Promise((resolve, reject) => {
-		const req = http.request({ host: '127.0.0.1', port: HTTP_PORT, path: p, method: 'GET', headers, localAddress: addr, timeout: 10000 }, (res) => {
+		const req = http.request({ host: '127.0.0.1', port: HTTP_PORT, path: p, method, headers, localAddress: addr, timeout: 10000 }, (res) => {
 			let data = '';
 			res.setEncoding('utf8');
 			res.on('data', (c) => { data += c; });
@@ -127,8 +135,8 @@ export function nodeGet(p, headers = {}) {
 			});
 		});
 		req.on('error', reject);
-		req.on('timeout', () => req.destroy(new Error(`timeout GET ${p}`)));
-		req.end();
+		req.on('timeout', () => req.destroy(new Error(`timeout ${method} ${p}`)));
+		req.end(data === null ? undefined : data);
 	});
 }
 
