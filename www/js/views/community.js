@@ -8,7 +8,7 @@ import { muscles } from '../catalog.js';
 import { stream } from '../realtime.js';
 import { navigate } from '../app.js';
 
-const TABS = [['feed', 'Feed'], ['leaderboard', 'Leaderboard'], ['competitions', 'Competitions'], ['highfives', 'High-fives']];
+const TABS = [['feed', 'Feed'], ['leaderboard', 'Leaders'], ['competitions', 'Contests'], ['highfives', 'High-fives']];
 
 export async function startConversation(userId) {
 	const c = await post('/api/messaging/conversations', { type: 'direct', participantIds: [userId] });
@@ -100,8 +100,10 @@ export default async function community(root) {
 			h('div', { class: 'event-body' },
 				h('p', null, h('strong', { text: name }), ' ', what),
 				detail ? h('p', { class: 'muted small', text: detail }) : null,
-				h('time', { class: 'faint small', datetime: e.createdAt, text: timeAgo(e.createdAt) })),
-			personActions(e.userId, name));
+				h('div', { class: 'row event-foot' },
+					h('time', { class: 'faint small', datetime: e.createdAt, text: timeAgo(e.createdAt) }),
+					h('span', { class: 'spacer' }),
+					personActions(e.userId, name))));
 	};
 	const loadFeed = async () => {
 		replace(feedMore, loading());

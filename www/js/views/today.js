@@ -87,7 +87,7 @@ export default async function today(root) {
 		const streak = j instanceof ApiError ? null : j.streak;
 		return h('div', { class: 'grid stats', 'data-stats': '', 'aria-label': 'Last 7 days' },
 			stat(String(st.thisWeek.workoutCount), 'Workouts'),
-			stat(fmtNum(st.thisWeek.totalTu, 0), 'TU this week'),
+			stat(fmtNum(st.thisWeek.totalTu, 0), 'Week TU'),
 			streak === null ? stat(String(st.allTime.workoutCount), 'All time') : stat(`${streak} d`, 'Streak'));
 	}, 'Your statistics');
 
