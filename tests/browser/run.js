@@ -525,6 +525,9 @@ test('messages: two people talk live, unread counts, blocking', async ({ browser
 	await signIn(pb, b, '/messages');
 	await pb.locator('main .card').first().waitFor();
 	await signIn(pa, a, '/messages');
+	// Both browsers hold their messaging stream before anything is sent.
+	await pa.locator('html[data-messaging="live"]').waitFor({ timeout: 15000 });
+	await pb.locator('html[data-messaging="live"]').waitFor({ timeout: 15000 });
 	await pa.locator('details summary').filter({ hasText: 'New conversation' }).click();
 	await pa.getByLabel('User id').fill(b.id);
 	await pa.getByRole('button', { name: 'Start conversation' }).click();

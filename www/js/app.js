@@ -211,6 +211,9 @@ async function startMessaging() {
 		return;
 	}
 	msgStream = stream('messaging', {
+		onStatus(st) {
+			document.documentElement.dataset.messaging = st;
+		},
 		onMessage(msg) {
 			for (const fn of app.messagingListeners) {
 				fn(msg);
