@@ -465,19 +465,23 @@ test('community: a high-five reaches the other browser live; presence, leaderboa
 	await bEvent.locator('[data-highfive]').click();
 	await bEvent.locator('[data-highfive].sent').waitFor();
 	// B did not reload: the high-five arrives over the stream.
-	const live = pb.locator('.feed .event.new[data-event-type="high_five"]').filter({ hasText: 'Ada Fiver' });
+	const live = pb.locator('.feed .event.new[data-event-type="high_five"]').filter({ hasText: `@${b.username}` });
 	await live.waitFor({ timeout: 5000 });
 	await pb.locator('[data-presence-total]').waitFor();
 	assert(Number(await pb.locator('[data-presence-total]').getAttribute('data-presence-total')) >= 1, 'presence counts the watcher');
 	await shot(pb, '15-community-feed');
 	await pb.locator('[data-tab="leaderboard"]').click();
-	await pb.locator(`.leaderboard li[data-user="${b.id}"]`).waitFor();
+	await pb.locator('.leaderboard li').first().waitFor();
+	eq(await pb.locator('.leaderboard li .rank').first().innerText(), '1', 'the board starts at rank 1');
 	await shot(pb, '16-leaderboard');
 	await pb.locator('[data-tab="competitions"]').click();
 	await pb.locator('.comp-create summary').click();
-	await pb.getByLabel('Name').fill('Squat week');
+	const compName = `Squat week ${unique('')}`;
+	await pb.getByLabel('Name').fill(compName);
+	// Lists show the latest start dates first: start this one far ahead.
+	await pb.getByLabel('Starts').fill('2035-01-01');
 	await pb.getByRole('button', { name: 'Create competition' }).click();
-	const comp = pb.locator('[data-competition]').filter({ hasText: 'Squat week' });
+	const comp = pb.locator('[data-competition]').filter({ hasText: compName });
 	await comp.waitFor();
 	await comp.locator('[data-join]').click();
 	await pb.locator('.toast').filter({ hasText: 'Joined' }).waitFor();

@@ -219,8 +219,10 @@ export default async function community(root) {
 		const type = select([['total_tu', 'Most Training Units'], ['workouts', 'Most workouts'], ['streak', 'Longest streak']], 'total_tu');
 		const days = select([['7', '1 week'], ['14', '2 weeks'], ['30', '30 days']], '7');
 		const fee = h('input', { type: 'number', min: '0', max: '100000', step: '1', value: '0' });
+		const today = new Date().toISOString().slice(0, 10);
+		const starts = h('input', { type: 'date', value: today, min: today });
 		const create = h('form', { class: 'comp-form', novalidate: true },
-			h('div', { class: 'grid cols-2' }, field('Name', name).wrap, field('Scoring', type).wrap, field('Length', days).wrap, field('Entry fee (credits)', fee).wrap),
+			h('div', { class: 'grid cols-2' }, field('Name', name).wrap, field('Scoring', type).wrap, field('Starts', starts).wrap, field('Length', days).wrap, field('Entry fee (credits)', fee).wrap),
 			h('button', { type: 'submit', class: 'btn btn-primary', text: 'Create competition' }));
 		create.addEventListener('submit', async (e) => {
 			e.preventDefault();
@@ -229,7 +231,7 @@ export default async function community(root) {
 				replace(msg, alertBox('Give the competition a name.'));
 				return;
 			}
-			const start = new Date();
+			const start = !starts.value || starts.value <= today ? new Date() : new Date(`${starts.value}T00:00:00Z`);
 			const end = new Date(start.getTime() + Number(days.value) * 86400000);
 			try {
 				const c = await post('/api/competitions', { name: name.value.trim(), type: type.value, startDate: start.toISOString(), endDate: end.toISOString(), entryFee: Number(fee.value) || 0 });

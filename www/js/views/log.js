@@ -393,6 +393,16 @@ export default async function logView(root, params, ctx) {
 					h('a', { href: '/', class: 'btn btn-ghost', text: 'Back to Today' }))));
 		window.scrollTo(0, 0);
 		root.focus({ preventScroll: true });
+		// A post-workout tip (§10.2), where the tips service runs.
+		get('/api/tips/contextual?context=post_workout').then((r) => {
+			const tip = r.tips && r.tips[0];
+			if (tip && root.querySelector('[data-saved]')) {
+				root.appendChild(h('section', { class: 'card tip-card', 'data-tip': tip.id },
+					h('div', { class: 'row' }, h('span', { class: 'chip accent', text: 'Tip' }), h('strong', { text: tip.title })),
+					h('p', { class: 'muted', text: tip.content })));
+				post(`/api/tips/${encodeURIComponent(tip.id)}/seen`).catch(() => {});
+			}
+		}).catch(() => {});
 	};
 
 	const showQueued = (body) => {
