@@ -110,7 +110,7 @@ function legend(ctx) {
 		h('span', { class: 'mm-legend-swatch untrained' }),
 		h('span', { class: 'mm-legend-label', text: 'none' }),
 		h('span', { class: 'mm-legend-bar' }),
-		h('span', { class: 'mm-legend-label', text: ctx.max > 0 ? `${fmtNum(ctx.max, 1)} ${ctx.unit}` : 'high' }),
+		h('span', { class: 'mm-legend-label', text: ctx.max > 0 ? `${fmtNum(ctx.max, 1)} ${ctx.unit}`.trim() : 'high' }),
 	);
 }
 
@@ -146,7 +146,7 @@ function table(ctx, muscles) {
 		h('table', { class: 'mm-table' },
 			h('caption', { class: 'sr-only', text: ctx.title }),
 			h('thead', h('tr', h('th', { scope: 'col', text: 'Muscle' }), h('th', { scope: 'col', text: 'Group' }),
-				h('th', { scope: 'col', class: 'num', text: ctx.unit }))),
+				h('th', { scope: 'col', class: 'num', text: ctx.unit || 'Value' }))),
 			tbody),
 		h('div', { class: 'mm-table-actions' }, toggle));
 }
@@ -158,7 +158,7 @@ function table(ctx, muscles) {
 export function muscleMap(opts) {
 	const muscles = opts.muscles || [];
 	const values = opts.values || {};
-	const unit = opts.unit || 'TU';
+	const unit = opts.unit ?? 'TU';
 	const size = opts.size || 'lg';
 	const byId = new Map(muscles.map((m) => [m.id, m]));
 	const max = Math.max(0, ...Object.values(values).map(Number).filter((v) => v > 0));

@@ -52,7 +52,7 @@ export default async function logView(root, params, ctx) {
 		sessionStorage.removeItem('mm.prefill');
 		draft = {
 			entries: prefill.exercises.filter((e) => byId.has(e.exerciseId)).map((e) => ({
-				exerciseId: e.exerciseId, sets: e.sets || 3, reps: parseInt(e.reps, 10) || '', weight: '',
+				exerciseId: e.exerciseId, sets: e.sets || 3, reps: /\d\s*s$/.test(String(e.reps)) ? '' : (parseInt(e.reps, 10) || ''), weight: '',
 			})),
 			key: newKey(), notes: prefill.notes || '', isPublic: true, date: todayUtc(),
 		};
