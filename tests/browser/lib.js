@@ -184,7 +184,7 @@ export async function newContext(browser, opts = {}) {
 // Rate-limit budget of the browser's address (127.0.0.1): every API
 // response tells how many requests are left in the window and when it
 // resets; tests wait for a new window when they would run out.
-export const budget = { remaining: null, reset: 0, limit: null };
+export const budget = { remaining: null, reset: 0, limit: null, used: 0 };
 
 export function track(page) {
 	page.on('response', (res) => {
@@ -194,6 +194,7 @@ export function track(page) {
 		}
 		const h = res.headers();
 		if (h['x-ratelimit-remaining'] !== undefined) {
+			budget.used++;
 			budget.remaining = Number(h['x-ratelimit-remaining']);
 			budget.reset = Number(h['x-ratelimit-reset']);
 			budget.limit = Number(h['x-ratelimit-limit']);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import {
 	BASE, ROOT, SHOTS, PHONE, DESKTOP, Skip, assert, eq, sleep, psql, createUser, makeBroke, makeToken,
 	nodeGet, nodeRequest, requireDeployed, launch, newContext, newPage, noProblems, signIn, shot, regionFill,
-	ensureBudget, unique,
+	ensureBudget, unique, budget,
 } from './lib.js';
 
 const tests = [];
@@ -231,7 +231,7 @@ test('sign up, log a workout, see the muscle map and the history', async ({ brow
 	await page.locator('h1').filter({ hasText: 'Wren Tester' }).waitFor();
 	noProblems(page);
 	await ctx.close();
-}, { budget: 45 });
+}, { budget: 55 });
 
 // ------------------------------------------------------------ sessions
 
@@ -273,7 +273,7 @@ test('an expired or rejected access token is refreshed once and the request retr
 	await page.locator('.toast').filter({ hasText: 'sign in again' }).waitFor();
 	noProblems(page);
 	await ctx.close();
-}, { budget: 12 });
+}, { budget: 22 });
 
 test('API errors are shown as readable messages', async ({ browser }) => {
 	const ctx = await newContext(browser);
@@ -294,7 +294,7 @@ test('API errors are shown as readable messages', async ({ browser }) => {
 	await shot(page, '08-error');
 	noProblems(page);
 	await ctx.close();
-}, { budget: 8 });
+}, { budget: 10 });
 
 // ------------------------------------------------------------ credits
 
@@ -325,7 +325,7 @@ test('free tier with no credits: the workout is refused with a clear message', a
 	await shot(page, '10-credits');
 	noProblems(page);
 	await ctx.close();
-}, { budget: 15 });
+}, { budget: 20 });
 
 // ------------------------------------------------------------ offline
 
@@ -373,7 +373,7 @@ test('a workout logged offline is sent once on reconnect and charged once', asyn
 	eq(await page.locator('.history-item').count(), 1, 'history shows one workout');
 	noProblems(page);
 	await ctx.close();
-}, { budget: 15 });
+}, { budget: 22 });
 
 // ------------------------------------------------------------ map and accessibility
 
@@ -409,7 +409,7 @@ test('exercise map, keyboard and labels', async ({ browser }) => {
 	}
 	noProblems(page);
 	await ctx.close();
-}, { budget: 10 });
+}, { budget: 25 });
 
 // ------------------------------------------------------------ areas landing later
 
@@ -426,7 +426,7 @@ test('journey: pick an archetype, see level and progress', async ({ browser }) =
 	await page.locator('.hero[data-journey="bodybuilder"] [role="progressbar"]').waitFor();
 	noProblems(page);
 	await ctx.close();
-}, { budget: 15, needs: ['/api/archetypes', '/api/journey'] });
+}, { budget: 25, needs: ['/api/archetypes', '/api/journey'] });
 
 test('coach: generate a plan and start it in the logger', async ({ browser }) => {
 	const u = createUser();
@@ -517,7 +517,7 @@ test('community: a logged workout reaches another browser live', async ({ browse
 	noProblems(pb);
 	await ctxA.close();
 	await ctxB.close();
-}, { budget: 20, needs: ['/api/community/feed'] });
+}, { budget: 22, needs: ['/api/community/feed'] });
 
 test('messages: two people talk live, unread counts, blocking', async ({ browser }) => {
 	const a = createUser({ displayName: 'Ada Sender' });
@@ -560,7 +560,7 @@ test('messages: two people talk live, unread counts, blocking', async ({ browser
 	noProblems(pb);
 	await ctxA.close();
 	await ctxB.close();
-}, { budget: 30, needs: ['/api/messaging/conversations'] });
+}, { budget: 45, needs: ['/api/messaging/conversations'] });
 
 test('goals: milestones are claimed for credits; insights and tips show', async ({ browser }) => {
 	const u = createUser();
@@ -579,7 +579,7 @@ test('goals: milestones are claimed for credits; insights and tips show', async 
 	await shot(page, '18-goals');
 	noProblems(page);
 	await ctx.close();
-}, { budget: 20, needs: ['/api/milestones', '/api/insights', '/api/tips'] });
+}, { budget: 30, needs: ['/api/milestones', '/api/insights', '/api/tips'] });
 
 test('settings: units, theme and privacy are saved', async ({ browser }) => {
 	const u = createUser();
@@ -597,7 +597,7 @@ test('settings: units, theme and privacy are saved', async ({ browser }) => {
 	await shot(page, '19-settings-light');
 	noProblems(page);
 	await ctx.close();
-}, { budget: 12, needs: ['/api/settings'] });
+}, { budget: 18, needs: ['/api/settings'] });
 
 // ------------------------------------------------------------ run
 
@@ -619,13 +619,14 @@ try {
 		try {
 			await requireDeployed(...t.needs);
 			await ensureBudget(t.budget, log);
+			budget.used = 0;
 			let timer;
 			await Promise.race([
 				t.fn({ browser }),
 				new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('timed out after 150 s')), 150000); }),
 			]).finally(() => clearTimeout(timer));
 			passed++;
-			log(`PASS ${t.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+			log(`PASS ${t.name} (${((Date.now() - started) / 1000).toFixed(1)} s, ${budget.used} API requests)`);
 		} catch (e) {
 			if (e instanceof Skip) {
 				skipped++;
