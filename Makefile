@@ -61,6 +61,8 @@ STATEDIR ?= /var/lib/musclemap
 LOGDIR	?= /var/log/musclemap
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 MM_USER	?= musclemap
+MM_TLS_CERT ?= /etc/ssl/certs/musclemap.pem
+MM_TLS_KEY ?= /etc/ssl/private/musclemap.key
 SUBST	 = sed -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	       -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
 	       -e 's|@STATEDIR@|$(STATEDIR)|g' -e 's|@LOGDIR@|$(LOGDIR)|g' \
@@ -170,8 +172,17 @@ install: all
 	$(SUBST) etc/logrotate.conf.in > "$$m.tmp"; \
 	put 0644 "$$m.tmp" "$(SYSCONFDIR)/logrotate.d/musclemap"; \
 	$(SUBST) etc/crontab > "$$m.tmp"; put 0644 "$$m.tmp" "$(DATADIR)/crontab"; \
-	for f in etc/mm_headers.conf etc/mm_fastcgi.conf etc/nginx.conf.in; do \
-		put 0644 "$$f" "$(DATADIR)/nginx/$${f#etc/}"; done; \
+	for f in etc/mm_headers.conf etc/mm_fastcgi.conf; do \
+		put 0644 "$$f" "$(SYSCONFDIR)/musclemap/nginx/$${f#etc/}"; done; \
+	MM_NGINX_USER="user www-data;" MM_NGINX_MODULES="load_module /usr/lib/nginx/modules/ngx_nchan_module.so;" \
+	MM_RUN_DIR=/run/musclemap MM_VAR_DIR=$(STATEDIR) MM_LOG_DIR=$(LOGDIR) \
+	MM_TLS_CERT=$(MM_TLS_CERT) MM_TLS_KEY=$(MM_TLS_KEY) MM_CORS_MAP='		default "*";' \
+	MM_HTTP_PORT=80 MM_HTTPS_PORT=443 MM_WWW_DIR=$(DATADIR)/www MM_NGINX_DIR=$(SYSCONFDIR)/musclemap/nginx \
+	MM_STATIC_RATE=2000 MM_STATIC_BURST=4000 MM_ACCESS_LOG="$(LOGDIR)/access.log mm_json buffer=64k flush=1s" \
+	MM_NCHAN_REDIS= MM_NCHAN_REDIS_PASS= \
+	envsubst "$$(sed -n 's/.*\($${MM_[A-Z_]*}\).*/\1/p' etc/nginx.conf.in | sort -u | tr '\n' ' ')" \
+		< etc/nginx.conf.in | sed 's|listen 127.0.0.1:|listen |' > "$$m.tmp"; \
+	put 0644 "$$m.tmp" "$(SYSCONFDIR)/musclemap/nginx/nginx.conf"; \
 	if [ ! -e "$$d$(SYSCONFDIR)/musclemap/musclemap.env" ]; then \
 		install -D -m 0640 etc/musclemap.env.in "$$d$(SYSCONFDIR)/musclemap/musclemap.env"; fi; \
 	echo "$(SYSCONFDIR)/musclemap/musclemap.env" >> "$$m"; \

@@ -336,6 +336,9 @@ nginx_render() {
 	export MM_CORS_MAP
 	MM_CORS_MAP=$(cors_map)
 	export MM_WWW_DIR=$MM_ROOT/www MM_NGINX_DIR MM_STATIC_RATE MM_STATIC_BURST
+	export MM_LOG_DIR=$MM_VAR_DIR/log
+	export MM_TLS_CERT=${MM_TLS_CERT:-$MM_VAR_DIR/tls/cert.pem}
+	export MM_TLS_KEY=${MM_TLS_KEY:-$MM_VAR_DIR/tls/key.pem}
 	# nchan shares its channels through the stack's Redis when enabled.
 	export MM_NCHAN_REDIS="" MM_NCHAN_REDIS_PASS=""
 	if [ "$REDIS_ENABLED" = true ]; then
@@ -350,19 +353,27 @@ nginx_render() {
 		export MM_ACCESS_LOG="$MM_VAR_DIR/log/access.log mm_json buffer=64k flush=1s"
 	fi
 	cp etc/mm_headers.conf etc/mm_fastcgi.conf "$MM_NGINX_DIR/"
-	envsubst '${MM_NGINX_USER} ${MM_NGINX_MODULES} ${MM_RUN_DIR} ${MM_VAR_DIR} ${MM_CORS_MAP} ${MM_HTTP_PORT} ${MM_HTTPS_PORT} ${MM_WWW_DIR} ${MM_NGINX_DIR} ${MM_STATIC_RATE} ${MM_STATIC_BURST} ${MM_ACCESS_LOG} ${MM_NCHAN_REDIS} ${MM_NCHAN_REDIS_PASS}' \
+	envsubst '${MM_NGINX_USER} ${MM_NGINX_MODULES} ${MM_RUN_DIR} ${MM_VAR_DIR} ${MM_LOG_DIR} ${MM_TLS_CERT} ${MM_TLS_KEY} ${MM_CORS_MAP} ${MM_HTTP_PORT} ${MM_HTTPS_PORT} ${MM_WWW_DIR} ${MM_NGINX_DIR} ${MM_STATIC_RATE} ${MM_STATIC_BURST} ${MM_ACCESS_LOG} ${MM_NCHAN_REDIS} ${MM_NCHAN_REDIS_PASS}' \
 		< etc/nginx.conf.in > "$MM_NGINX_DIR/nginx.conf"
 }
 
 nginx_cmd() { nginx -q -c "$MM_NGINX_DIR/nginx.conf" -p "$MM_VAR_DIR/" "$@"; }
 
 nginx_start() {
-	local out
+	local out before="" after
+	[ -f "$MM_NGINX_DIR/nginx.conf" ] &&
+		before=$(grep -c nchan_redis "$MM_NGINX_DIR/nginx.conf" || true)
 	nginx_render
 	out=$(nginx_cmd -t 2>&1) || die "nginx configuration: $out"
+	after=$(grep -c nchan_redis "$MM_NGINX_DIR/nginx.conf" || true)
 	if pidfile_alive "$MM_RUN_DIR/nginx.pid"; then
-		nginx_cmd -s reload 2>/dev/null
-		return 0
+		if [ "$before" = "$after" ]; then
+			nginx_cmd -s reload 2>/dev/null
+			return 0
+		fi
+		# nchan cannot move its channels between memory and Redis in
+		# a reload (workers crashed when tried): restart instead.
+		nginx_stop
 	fi
 	require_port_free "$MM_HTTP_PORT" HTTP MM_HTTP_PORT
 	require_port_free "$MM_HTTPS_PORT" HTTPS MM_HTTPS_PORT

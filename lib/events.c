@@ -7,22 +7,24 @@
 #include "events.h"
 #include "log.h"
 #include "rds.h"
+#include "realtime.h"
 
 int
 events_publish(const char *event_json)
 {
-	redisReply	*reply;
+	cJSON		*ev;
+	const cJSON	*scope, *user;
+	int		 rc = -1;
 
-	if (event_json == NULL || !rds_enabled())
+	if (event_json == NULL || (ev = cJSON_Parse(event_json)) == NULL)
 		return -1;
-	reply = rds_command("PUBLISH %s %s", EVENTS_CHANNEL, event_json);
-	if (reply == NULL) {
-		rds_count_fallback();
-		log_warnx("activity event not published: redis unavailable");
-		return -1;
-	}
-	freeReplyObject(reply);
-	return 0;
+	scope = cJSON_GetObjectItemCaseSensitive(ev, "visibilityScope");
+	user = cJSON_GetObjectItemCaseSensitive(ev, "userId");
+	if (cJSON_IsString(scope))
+		rc = realtime_publish_event(event_json, scope->valuestring,
+		    cJSON_IsString(user) ? user->valuestring : NULL);
+	cJSON_Delete(ev);
+	return rc;
 }
 
 int

@@ -21,11 +21,12 @@
 #define EVENTS_BUCKET_TTL	1800
 
 /*
- * Publishes one activity event, the §7.1 event object with full identity
- * ({"id","eventType","userId","username","displayName","payload",
- * "visibilityScope","createdAt"}), on EVENTS_CHANNEL.  Subscribers
- * filter by visibilityScope and strip identity for anonymous viewers.
- * Returns 0 when Redis took it, -1 when Redis is off, down or refused it.
+ * Publishes one committed activity event, the §7.1 event object with full
+ * identity ({"id","eventType","userId","username","displayName",
+ * "payload","visibilityScope","createdAt"}), to the real-time channels
+ * that may see it (lib/realtime.h, which also sends it on EVENTS_CHANNEL
+ * when Redis is enabled).  Returns 0, or -1 when it could not be
+ * delivered (it stays in the feed).
  */
 int	events_publish(const char *event_json);
 

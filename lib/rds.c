@@ -9,6 +9,7 @@
 #include "rds.h"
 
 static redisContext	*ctx;
+static time_t		 connected_at;
 static time_t		 last_failure;
 static unsigned long	 fallbacks;
 
@@ -21,10 +22,18 @@ rds_enabled(void)
 void
 rds_fail(void)
 {
+	time_t	now = time(NULL);
+
+	/*
+	 * A connection that had been up a while most likely went stale
+	 * (Redis restarted under it): let the next call reconnect at once.
+	 * One that fails as soon as it is made means Redis is down: wait a
+	 * second before trying again.
+	 */
+	last_failure = (ctx != NULL && now - connected_at >= 1) ? 0 : now;
 	if (ctx != NULL)
 		redisFree(ctx);
 	ctx = NULL;
-	last_failure = time(NULL);
 }
 
 redisContext *
@@ -52,26 +61,36 @@ rds_ctx(void)
 	}
 	redisSetTimeout(ctx, tv);
 	last_failure = 0;
+	connected_at = now;
 	return ctx;
 }
 
 redisReply *
 rds_command(const char *fmt, ...)
 {
-	redisContext	*c = rds_ctx();
-	redisReply	*reply;
+	redisContext	*c;
+	redisReply	*reply = NULL;
 	va_list		 ap;
+	int		 attempt;
+	time_t		 born;
 
-	if (c == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	reply = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	if (reply == NULL) {
-		log_warnx("redis command failed: %s", c->errstr);
-		rds_fail();
-		return NULL;
+	/* A stale connection gets one immediate second try on a new one. */
+	for (attempt = 0; attempt < 2 && reply == NULL; attempt++) {
+		if ((c = rds_ctx()) == NULL)
+			return NULL;
+		born = connected_at;
+		va_start(ap, fmt);
+		reply = redisvCommand(c, fmt, ap);
+		va_end(ap);
+		if (reply == NULL) {
+			log_warnx("redis command failed: %s", c->errstr);
+			rds_fail();
+			if (time(NULL) - born < 1)
+				return NULL;	/* fresh and failed: down */
+		}
 	}
+	if (reply == NULL)
+		return NULL;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		log_warnx("redis error: %s", reply->str);
 		freeReplyObject(reply);

@@ -2,20 +2,87 @@
 -- level-ups, milestones, high-fives).  This file sorts before the domain
 -- files, which use it.
 
--- The §7.1 event object with full identity, as it is published after the
--- commit (subscribers' channels strip identity where their scope asks).
+-- The §7.1 event object. p_anon strips the identity (userId, username,
+-- displayName become null and the payload loses userId and username), as
+-- anonymous callers and the anonymous stream see it.  Plain columns, not a
+-- row value, and STABLE like its body, so that the planner inlines it.
+create or replace function activity_event_obj(p_id text, p_type text,
+	p_user text, p_username text, p_display text, p_payload jsonb,
+	p_scope text, p_created timestamptz, p_anon boolean)
+returns json
+language sql
+stable
+as $$
+	select json_build_object(
+		'id', p_id,
+		'eventType', p_type,
+		'userId', case when p_anon then null else p_user end,
+		'username', case when p_anon then null else p_username end,
+		'displayName', case when p_anon then null else p_display end,
+		'payload', case when p_anon
+			then coalesce(p_payload, '{}'::jsonb) - 'userId' - 'username'
+			else coalesce(p_payload, '{}'::jsonb) end,
+		'visibilityScope', p_scope,
+		-- iso_ts()'s format, written out: iso_ts() is declared immutable
+		-- around the stable to_char(), which keeps the planner from
+		-- inlining it, and a feed page calls this for every event.
+		'createdAt', to_char(p_created at time zone 'UTC',
+		    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+$$;
+
+create or replace function activity_event_json(e activity_events,
+	p_username text, p_display_name text, p_anon boolean)
+returns json
+language sql
+stable
+as $$
+	select activity_event_obj(e.id, e.event_type, e.user_id, p_username,
+	    p_display_name, e.payload, e.visibility_scope, e.created_at, p_anon)
+$$;
+
+-- The one way an activity event is created (the seed's "Create Activity
+-- Event" step): inserts the row and returns the event object with full
+-- identity. The caller publishes it after its transaction commits
+-- (lib/realtime.h, realtime_publish_event()).
+create or replace function activity_event_create(p_user_id text,
+	p_event_type text, p_payload jsonb, p_visibility text,
+	p_geo_bucket text default null)
+returns json
+language plpgsql
+volatile
+as $$
+declare
+	v_e    activity_events;
+	v_name text;
+	v_disp text;
+begin
+	if p_event_type is null or p_event_type not in ('workout_completed',
+	    'level_up', 'milestone_achieved', 'high_five') then
+		raise exception using errcode = 'MM400',
+		    message = 'Unknown event type';
+	end if;
+	if p_visibility is null or p_visibility not in ('public_anon',
+	    'public_profile', 'private') then
+		raise exception using errcode = 'MM400',
+		    message = 'Unknown visibility scope';
+	end if;
+	insert into activity_events (user_id, event_type, payload,
+	    visibility_scope, geo_bucket)
+	values (p_user_id, p_event_type, coalesce(p_payload, '{}'::jsonb),
+	    p_visibility, p_geo_bucket)
+	returning * into v_e;
+	select u.username, u.display_name into v_name, v_disp
+	  from users u where u.id = p_user_id;
+	return activity_event_json(v_e, v_name, v_disp, false);
+end;
+$$;
+
+-- The §7.1 event object with full identity, looking the user up: how a
+-- stored function returns the events it created for publishing.
 CREATE OR REPLACE FUNCTION activity_event_json(e activity_events)
 RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object(
-		'id', e.id,
-		'eventType', e.event_type,
-		'userId', e.user_id,
-		'username', u.username,
-		'displayName', u.display_name,
-		'payload', e.payload,
-		'visibilityScope', e.visibility_scope,
-		'createdAt', iso_ts(e.created_at))
+	SELECT activity_event_json(e, u.username, u.display_name, false)::jsonb
 	  FROM (SELECT 1) one
 	  LEFT JOIN users u ON u.id = e.user_id
 $$;

@@ -23,7 +23,8 @@ def test_install_puts_files_in_fhs_places_and_uninstall_removes_them():
                      "usr/share/musclemap/sql/data/muscles.csv",
                      "usr/lib/systemd/system/musclemap@.service",
                      "usr/lib/systemd/system/musclemap@.socket",
-                     "etc/musclemap/musclemap.env", "etc/logrotate.d/musclemap"):
+                     "etc/musclemap/musclemap.env", "etc/logrotate.d/musclemap",
+                     "etc/musclemap/nginx/nginx.conf", "etc/musclemap/nginx/mm_headers.conf"):
             mm.check(os.path.isfile(os.path.join(dest, path)), "installed " + path)
         mm.check(os.access(os.path.join(dest, "usr/lib/musclemap/cgi-bin/catalog"), os.X_OK),
                  "binaries are executable")
@@ -44,6 +45,11 @@ def test_install_puts_files_in_fhs_places_and_uninstall_removes_them():
             problems = [l for l in (v.stdout + v.stderr).splitlines()
                         if l.strip() and "is not executable" not in l]
             mm.eq(problems, [], "systemd-analyze verify")
+        conf = open(os.path.join(dest, "etc/musclemap/nginx/nginx.conf")).read()
+        left = [l for l in conf.splitlines() if "${MM_" in l and not l.lstrip().startswith("#")]
+        mm.eq(left, [], "nginx.conf placeholders left")
+        mm.check("server unix:/run/musclemap/catalog.sock" in conf, "nginx passes to the units' sockets")
+        mm.check("root /usr/share/musclemap/www" in conf, "nginx serves the installed web root")
         # An operator's configuration survives a reinstall.
         env = os.path.join(dest, "etc/musclemap/musclemap.env")
         with open(env, "a") as f:
