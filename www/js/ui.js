@@ -4,7 +4,7 @@
 // message), never as raw JSON or a blank area.
 
 import { h, replace } from './dom.js';
-import { ApiError } from './api.js';
+import { ApiError, post } from './api.js';
 
 let toastRoot = null;
 
@@ -134,6 +134,24 @@ export async function busy(btn, fn) {
 			btn.textContent = label;
 		}
 	}
+}
+
+// One tip (§10.1) as a card; marks it seen, and offers to dismiss it.
+export function tipCard(tip) {
+	const dismiss = h('button', { type: 'button', class: 'btn btn-ghost btn-icon', 'aria-label': `Dismiss tip: ${tip.title}` }, icon('x'));
+	const el = h('section', { class: 'card tip-card', 'data-tip': tip.id },
+		h('div', { class: 'row' }, h('span', { class: 'chip accent', text: 'Tip' }), h('strong', { text: tip.title }), h('span', { class: 'spacer' }), dismiss),
+		h('p', { class: 'muted', text: tip.content }));
+	post(`/api/tips/${encodeURIComponent(tip.id)}/seen`).catch(() => {});
+	dismiss.addEventListener('click', async () => {
+		el.remove();
+		try {
+			await post(`/api/tips/${encodeURIComponent(tip.id)}/dismiss`);
+		} catch (e) {
+			toast(messageOf(e), 'error');
+		}
+	});
+	return el;
 }
 
 export function stat(value, label) {

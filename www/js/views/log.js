@@ -4,7 +4,7 @@
 
 import { h, add, replace, field, select, debounce, todayUtc, fmtNum, uid } from '../dom.js';
 import { get, post, newKey, ApiError } from '../api.js';
-import { alertBox, card, messageOf, icon, errorBox, toast, pageHead, loading } from '../ui.js';
+import { alertBox, card, messageOf, icon, errorBox, toast, pageHead, loading, tipCard } from '../ui.js';
 import { muscles, exercises, filterExercises, searchRemote, label } from '../catalog.js';
 import { muscleMap } from '../musclemap.js';
 import { weightUnit, toKg, fromKg } from '../prefs.js';
@@ -397,10 +397,7 @@ export default async function logView(root, params, ctx) {
 		get('/api/tips/contextual?context=post_workout').then((r) => {
 			const tip = r.tips && r.tips[0];
 			if (tip && root.querySelector('[data-saved]')) {
-				root.appendChild(h('section', { class: 'card tip-card', 'data-tip': tip.id },
-					h('div', { class: 'row' }, h('span', { class: 'chip accent', text: 'Tip' }), h('strong', { text: tip.title })),
-					h('p', { class: 'muted', text: tip.content })));
-				post(`/api/tips/${encodeURIComponent(tip.id)}/seen`).catch(() => {});
+				root.appendChild(tipCard(tip));
 			}
 		}).catch(() => {});
 	};

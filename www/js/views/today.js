@@ -2,8 +2,8 @@
 // week, streak), this week's muscle map, recent workouts and a tip.
 
 import { h, add, replace, fmtNum, fmtDate } from '../dom.js';
-import { get, post, session, ApiError } from '../api.js';
-import { asyncSection, card, progressBar, stat, errorBox, icon, toast } from '../ui.js';
+import { get, session, ApiError } from '../api.js';
+import { asyncSection, card, progressBar, stat, errorBox, icon, tipCard } from '../ui.js';
 import { muscles } from '../catalog.js';
 import { muscleMap } from '../musclemap.js';
 
@@ -115,19 +115,7 @@ export default async function today(root) {
 		if (!tip) {
 			return;
 		}
-		const dismiss = h('button', { type: 'button', class: 'btn btn-ghost btn-icon', 'aria-label': 'Dismiss tip' }, icon('x'));
-		const el = h('section', { class: 'card tip-card', 'data-tip': tip.id },
-			h('div', { class: 'row' }, h('span', { class: 'chip accent', text: 'Tip' }), h('strong', { text: tip.title }), h('span', { class: 'spacer' }), dismiss),
-			h('p', { class: 'muted', text: tip.content }));
-		post(`/api/tips/${encodeURIComponent(tip.id)}/seen`).catch(() => {});
-		dismiss.addEventListener('click', async () => {
-			el.remove();
-			try {
-				await post(`/api/tips/${encodeURIComponent(tip.id)}/dismiss`);
-			} catch (e) {
-				toast(e.message, 'error');
-			}
-		});
+		const el = tipCard(tip);
 		replace(tipBox, el);
 	}).catch((e) => {
 		if (!(e instanceof ApiError && (e.unavailable || e.network))) {
