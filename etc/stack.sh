@@ -56,7 +56,7 @@ DEB_PACKAGES="build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi
  libsubunit-dev nginx libnginx-mod-nchan postgresql-15 postgresql-contrib
  postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl redis-server
  redis-tools wrk openssl gettext-base python3 curl ca-certificates procps
- postgresql-client-15 pgbouncer libmagic-dev libgd-dev"
+ postgresql-client-15 pgbouncer libmagic-dev libgd-dev chromium"
 
 # A short private directory for what must not live under a long or
 # unreadable checkout path: unix sockets (107-byte limit) and, when the
@@ -495,6 +495,8 @@ run_suites() {
 	say "== end-to-end HTTP tests"
 	cmd_test_http || rc=1
 	python3 tests/jobs/run.py || rc=1
+	say "== browser tests (headless Chromium)"
+	cmd_test_browser || rc=1
 	say "== scale-out tests (second host, PgBouncer, replica)"
 	cmd_test_scale || rc=1
 	return $rc
@@ -510,6 +512,10 @@ cmd_test_sql() {
 
 cmd_test_http() {
 	python3 tests/http/run.py
+}
+
+cmd_test_browser() {
+	tests/browser/run.sh
 }
 
 # Scale-out on one machine (README, "Growing"): a second application host
@@ -702,6 +708,7 @@ test) cmd_test ;;
 test-asan) cmd_test_asan ;;
 test-sql) cmd_test_sql ;;
 test-http) cmd_test_http ;;
+test-browser) cmd_test_browser ;;
 test-scale) cmd_test_scale ;;
 run-dir) echo "$MM_RUN_DIR" ;;
 reload) fcgi_reload ;;
