@@ -10,6 +10,10 @@ values ('user_pgtap60a', 'pgtap60a@test.invalid', 'pgtap60a', 'x'),
        ('user_pgtap60b', 'pgtap60b@test.invalid', 'pgtap60b', 'x'),
        ('user_pgtap60c', 'pgtap60c@test.invalid', 'pgtap60c', 'x');
 
+-- An older event, so that a page ending at 'anon' has more behind it
+-- even on an empty database.
+select activity_event_create('user_pgtap60a', 'workout_completed', '{}', 'public_anon');
+
 create temp table t60 on commit drop as
 select 'anon'::text as k, activity_event_create('user_pgtap60a', 'workout_completed',
 	'{"userId":"user_pgtap60a","username":"pgtap60a","totalTu":1}', 'public_anon')::jsonb as e
