@@ -208,7 +208,10 @@ install: all
 		$(SUBST) "etc/systemd/$$f" > "$$m.tmp"; put 0644 "$$m.tmp" "$(SYSTEMDDIR)/$$f"; done; \
 	$(SUBST) etc/logrotate.conf.in > "$$m.tmp"; \
 	put 0644 "$$m.tmp" "$(SYSCONFDIR)/logrotate.d/musclemap"; \
-	$(SUBST) etc/crontab > "$$m.tmp"; put 0644 "$$m.tmp" "$(DATADIR)/crontab"; \
+	$(SUBST) -e "s|DATABASE_URL='@DATABASE_URL@' |set -a; . $(SYSCONFDIR)/musclemap/musclemap.env; set +a; |g" \
+	    -e 's|@MM_VAR_DIR@/log|$(LOGDIR)|g' -e 's|@MM_VAR_DIR@|$(STATEDIR)|g' \
+	    -e 's|@MM_ROOT@|$(LIBEXECDIR)|g' etc/crontab > "$$m.tmp"; \
+	put 0644 "$$m.tmp" "$(DATADIR)/crontab"; \
 	for f in etc/mm_headers.conf etc/mm_fastcgi.conf; do \
 		put 0644 "$$f" "$(SYSCONFDIR)/musclemap/nginx/$${f#etc/}"; done; \
 	MM_NGINX_USER="user www-data;" MM_NGINX_MODULES="load_module /usr/lib/nginx/modules/ngx_nchan_module.so;" \

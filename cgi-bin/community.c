@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "db.h"
 #include "err.h"
+#include "events.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -633,6 +634,8 @@ post_highfive(struct req *r)
 	PQclear(res);
 	http_json(r, 200, "{\"success\":true}", 16);
 	(void)realtime_publish_event(event, "public_profile", r->user->id);
+	/* high_fives_sent milestones (§10.6) move now, not at next read. */
+	events_after_activity(r->user->id);
 }
 
 /* GET /api/highfives/stats: 200, 401, 403, 503. */

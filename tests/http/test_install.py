@@ -45,6 +45,10 @@ def test_install_puts_files_in_fhs_places_and_uninstall_removes_them():
             problems = [l for l in (v.stdout + v.stderr).splitlines()
                         if l.strip() and "is not executable" not in l]
             mm.eq(problems, [], "systemd-analyze verify")
+        cron = open(os.path.join(dest, "usr/share/musclemap/crontab")).read()
+        jobs = [l for l in cron.splitlines() if l.strip() and not l.startswith("#")]
+        mm.check(jobs and not any("@" in l for l in jobs), "crontab placeholders filled")
+        mm.check("/usr/lib/musclemap/cron/check-streaks" in cron, "crontab runs the installed jobs")
         conf = open(os.path.join(dest, "etc/musclemap/nginx/nginx.conf")).read()
         left = [l for l in conf.splitlines() if "${MM_" in l and not l.lstrip().startswith("#")]
         mm.eq(left, [], "nginx.conf placeholders left")
