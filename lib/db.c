@@ -310,6 +310,19 @@ run_serializable(enum stmt s, const char *const *params, int *retryable)
 	return res;
 }
 
+/* Runs a statement in a transaction that is then rolled back. */
+static PGresult *
+run_rolled_back(enum stmt s, const char *const *params)
+{
+	PGresult	*res;
+
+	if (simple("BEGIN") != 0)
+		return NULL;
+	res = run(s, params);
+	(void)simple("ROLLBACK");
+	return res;
+}
+
 PGresult *
 db_exec(struct req *r, enum db_mode mode, enum stmt s,
     const char *const *params)
@@ -338,6 +351,8 @@ db_exec(struct req *r, enum db_mode mode, enum stmt s,
 		retryable = 0;
 		if (mode == DB_SERIALIZABLE)
 			res = run_serializable(s, params, &retryable);
+		else if (mode == DB_DRY_RUN)
+			res = run_rolled_back(s, params);
 		else
 			res = run(s, params);
 		if (res != NULL && ok_status(res))

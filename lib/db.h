@@ -22,6 +22,8 @@ enum db_mode {
 	DB_REPLICA,		/* the same on MM_PG_READ_URL when set and up:
 				   for reads that tolerate replication lag */
 	DB_SERIALIZABLE,	/* own SERIALIZABLE transaction, retried */
+	DB_DRY_RUN,		/* own transaction, always rolled back:
+				   what a write would do, without it */
 };
 
 struct db_stats {

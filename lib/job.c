@@ -124,7 +124,7 @@ int
 job_batches(struct job *j, enum stmt s, const char *arg, const char *what)
 {
 	PGresult	*res;
-	const char	*params[5];
+	const char	*params[4];
 	char		 cursor[JOB_CURSOR_MAX], next[JOB_CURSOR_MAX];
 	char		 size[24];
 	long		 processed, changed;
@@ -141,9 +141,10 @@ job_batches(struct job *j, enum stmt s, const char *arg, const char *what)
 		params[0] = first ? NULL : cursor;
 		params[1] = size;
 		params[2] = j->opts.date[0] != '\0' ? j->opts.date : NULL;
-		params[3] = j->opts.dry_run ? "true" : "false";
-		params[4] = arg;
-		if ((res = db_exec(NULL, DB_READ, s, params)) == NULL) {
+		params[3] = arg;
+		/* A dry run does the batch's work and rolls it back. */
+		if ((res = db_exec(NULL, j->opts.dry_run ? DB_DRY_RUN : DB_READ,
+		    s, params)) == NULL) {
 			log_errorx("%s: batch %ld failed", what,
 			    j->totals.batches + 1);
 			return -1;

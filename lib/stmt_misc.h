@@ -15,11 +15,11 @@
 	STMT_JOBS(X)
 
 /*
- * Every batch statement takes (cursor, batch size, day, dry run, argument)
- * and answers {"processed","changed","next"}: see sql/functions/jobs.sql.
+ * Every batch statement takes (cursor, batch size, day, argument) and
+ * answers {"processed","changed","next"}: see sql/functions/jobs.sql.
  */
 #define JOB_STMT(X, name, fn)						\
-	X(name, "SELECT " fn "($1, $2::integer, $3::date, $4::boolean, $5)", 5)
+	X(name, "SELECT " fn "($1, $2::integer, $3::date, $4)", 4)
 
 #define STMT_JOBS(X)							\
 	X(JOB_TRY_LOCK, "SELECT job_try_lock($1)", 1)			\

@@ -28,26 +28,29 @@ select is((select count(*)::int from pg_locks where locktype = 'advisory'
 select is(pg_advisory_unlock(job_lock_key('pgtap-82')), true, 'released');
 
 -- check-streaks: dry run, run, second run.
-select is(job_check_streaks('zz_pgtap82', 10, null, true, null),
+-- A dry run is the call in a transaction rolled back (lib/db.c DB_DRY_RUN).
+savepoint dry;
+select is(job_check_streaks('zz_pgtap82', 10, null, null),
 	'{"processed": 3, "changed": 2, "next": null}'::jsonb,
 	'dry run: 3 users looked at, 2 would change');
+rollback to savepoint dry;
 select is((select count(*)::int from user_streaks where user_id like 'zz_pgtap82%'), 0,
 	'dry run wrote nothing');
-select is(job_check_streaks('zz_pgtap82', 10, null, false, null),
+select is(job_check_streaks('zz_pgtap82', 10, null, null),
 	'{"processed": 3, "changed": 2, "next": null}'::jsonb, 'run');
 select is((select (current_streak, longest_streak, last_workout_date)::text
 	     from user_streaks where user_id = 'zz_pgtap82_a'),
 	format('(3,3,%s)', job_day(null)), 'streak of 3 ending today');
 select is((select (current_streak, longest_streak)::text
 	     from user_streaks where user_id = 'zz_pgtap82_b'), '(0,1)', 'broken streak');
-select is(job_check_streaks('zz_pgtap82', 10, null, false, null),
+select is(job_check_streaks('zz_pgtap82', 10, null, null),
 	'{"processed": 3, "changed": 0, "next": null}'::jsonb, 'second run changes nothing');
-select is(job_check_streaks('zz_pgtap82', 2, null, false, null),
+select is(job_check_streaks('zz_pgtap82', 2, null, null),
 	'{"processed": 2, "changed": 0, "next": "zz_pgtap82_b"}'::jsonb,
 	'a full batch hands back the last id as the cursor');
-select is(job_check_streaks('zz_pgtap82_b', 2, null, false, null),
+select is(job_check_streaks('zz_pgtap82_b', 2, null, null),
 	'{"processed": 1, "changed": 0, "next": null}'::jsonb, 'the last batch ends it');
-select is(job_check_streaks('zz_pgtap82', 10, job_day(null) + 2, false, null) ->> 'changed',
+select is(job_check_streaks('zz_pgtap82', 10, job_day(null) + 2, null) ->> 'changed',
 	'1', '--date: two days later the streak is broken');
 
 -- Daily challenges.
@@ -55,19 +58,21 @@ insert into daily_challenges (id, user_id, challenge_date, kind, target, title)
 values ('zz_dch_1', 'zz_pgtap82_a', job_day(null) - 1, 'workout', 1, 't'),
        ('zz_dch_2', 'zz_pgtap82_b', job_day(null) - 1, 'tu', 5, 't'),
        ('zz_dch_3', 'zz_pgtap82_c', job_day(null), 'workout', 1, 't');
-select is(job_expire_challenges('zz_dch', 10, null, true, null),
+savepoint dry;
+select is(job_expire_challenges('zz_dch', 10, null, null),
 	'{"processed": 2, "changed": 2, "next": null}'::jsonb, 'dry run counts past days only');
+rollback to savepoint dry;
 select is((select count(*)::int from daily_challenges
 	    where id like 'zz_dch%' and status = 'active'), 3, 'dry run closed nothing');
-select is(job_expire_challenges('zz_dch', 10, null, false, null) ->> 'changed', '2', 'run');
+select is(job_expire_challenges('zz_dch', 10, null, null) ->> 'changed', '2', 'run');
 select is((select array_agg(status || ':' || progress order by id) from daily_challenges
 	    where id like 'zz_dch%'),
 	array['completed:1.00', 'expired:0.00', 'active:0.00'], 'closed by the day''s data');
-select is(job_expire_challenges('zz_dch', 10, null, false, null) ->> 'changed', '0',
+select is(job_expire_challenges('zz_dch', 10, null, null) ->> 'changed', '0',
 	'second run changes nothing');
-select is(job_assign_daily_challenges('zz_pgtap82', 10, null, false, null) ->> 'changed',
+select is(job_assign_daily_challenges('zz_pgtap82', 10, null, null) ->> 'changed',
 	'2', 'the two recently active users (the third has one already)');
-select is(job_assign_daily_challenges('zz_pgtap82', 10, null, false, null) ->> 'changed',
+select is(job_assign_daily_challenges('zz_pgtap82', 10, null, null) ->> 'changed',
 	'0', 'second run changes nothing');
 
 -- Leaderboard ranks across batch boundaries.
@@ -76,19 +81,19 @@ values ('zz_lbs', 'weekly', date '2999-01-01' - 7, date '2999-01-01' - 1);
 insert into leaderboard_snapshot_entries (snapshot_id, user_id, total_tu, workout_count)
 values ('zz_lbs', 'zz_pgtap82_a', 50.00, 1), ('zz_lbs', 'zz_pgtap82_b', 50.00, 1),
        ('zz_lbs', 'zz_pgtap82_c', 10.00, 1);
-select is(job_leaderboard_rank(null, 1, date '2999-01-01', false, 'weekly'),
+select is(job_leaderboard_rank(null, 1, date '2999-01-01', 'weekly'),
 	'{"processed": 1, "changed": 1, "next": "50.00|zz_pgtap82_a|1|1"}'::jsonb,
 	'first batch of one');
-select is(job_leaderboard_rank('50.00|zz_pgtap82_a|1|1', 1, date '2999-01-01', false,
+select is(job_leaderboard_rank('50.00|zz_pgtap82_a|1|1', 1, date '2999-01-01',
 	'weekly') ->> 'next', '50.00|zz_pgtap82_b|2|1', 'a tie keeps its rank across batches');
-select is(job_leaderboard_rank('50.00|zz_pgtap82_b|2|1', 1, date '2999-01-01', false,
+select is(job_leaderboard_rank('50.00|zz_pgtap82_b|2|1', 1, date '2999-01-01',
 	'weekly') ->> 'next', '10.00|zz_pgtap82_c|3|3', 'then RANK() skips');
-select is(job_leaderboard_rank('10.00|zz_pgtap82_c|3|3', 1, date '2999-01-01', false,
+select is(job_leaderboard_rank('10.00|zz_pgtap82_c|3|3', 1, date '2999-01-01',
 	'weekly'), '{"processed": 0, "changed": 1, "next": null}'::jsonb,
 	'an empty batch completes the snapshot');
 select is((select (status, entries)::text from leaderboard_snapshots where id = 'zz_lbs'),
 	'(complete,3)', 'complete with its entry count');
-select is(job_leaderboard_rank(null, 1, date '2999-01-01', false, 'weekly'),
+select is(job_leaderboard_rank(null, 1, date '2999-01-01', 'weekly'),
 	'{"processed": 0, "changed": 0, "next": null}'::jsonb, 'a complete snapshot is final');
 
 select * from finish();
