@@ -36,10 +36,18 @@ probe_path() {
 	esac
 }
 
+# A new worker's first answer can be slow (a cold connection to PostgreSQL
+# and Redis, or a sanitizer build), so the probe is tried a few times
+# before the group counts as down; what it last saw is printed then.
 group_answers() {	# group base_url
-	local h
-	h=$(curl -s -o /dev/null -D - --max-time 5 "$2$(probe_path "$1")" || true)
-	printf '%s' "$h" | grep -qi '^X-RateLimit-Limit:'
+	local h i
+	for i in 1 2 3 4 5; do
+		h=$(curl -s -o /dev/null -D - --max-time 5 "$2$(probe_path "$1")" || true)
+		printf '%s' "$h" | grep -qi '^X-RateLimit-Limit:' && return 0
+		sleep 1
+	done
+	say "$1: the probe of $(probe_path "$1") got: $(printf '%s' "$h" | head -1 | tr -d '\r')"
+	return 1
 }
 
 children() { cat "/proc/$1/task/$1/children" 2>/dev/null || true; }
