@@ -130,14 +130,22 @@ row "ceiling: static file (exercises bytes)" "$CEIL/static/exercises.json" - -
 row "ceiling: FastCGI from memory (exercises)" "$CEIL/fcgi/exercises" - -
 row "ceiling: FastCGI from memory (filtered)" "$CEIL/fcgi/filtered" - -
 row "ceiling: FastCGI + one PK SELECT" "$CEIL/fcgi/pk" - -
-row "GET /api/muscles" "$BASE/api/muscles" "ceiling: static file (exercises bytes)" 0.70
-row "GET /api/exercises" "$BASE/api/exercises" "ceiling: static file (exercises bytes)" 0.70
-row "GET $FILTERED" "$BASE$FILTERED" "ceiling: FastCGI from memory (filtered)" 0.80
-row "GET /api/health" "$BASE/api/health" "ceiling: FastCGI + one PK SELECT" -
+# MM_BENCH_ONLY="economy journey" measures the ceilings and only those
+# groups of rows ("catalog" for the four below, else rows-<name>.sh).
+wanted() { [ -z "${MM_BENCH_ONLY:-}" ] || [[ " $MM_BENCH_ONLY " == *" $1 "* ]]; }
+
+if wanted catalog; then
+	row "GET /api/muscles" "$BASE/api/muscles" "ceiling: static file (exercises bytes)" 0.70
+	row "GET /api/exercises" "$BASE/api/exercises" "ceiling: static file (exercises bytes)" 0.70
+	row "GET $FILTERED" "$BASE$FILTERED" "ceiling: FastCGI from memory (filtered)" 0.80
+	row "GET /api/health" "$BASE/api/health" "ceiling: FastCGI + one PK SELECT" -
+fi
 
 # Rows other suites add (login, workouts, ...) live beside this file.
 for extra in "$HERE"/rows-*.sh; do
 	[ -f "$extra" ] || continue
+	extra_name=${extra##*/rows-}
+	wanted "${extra_name%.sh}" || continue
 	# shellcheck source=/dev/null
 	. "$extra"
 done
