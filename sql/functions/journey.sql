@@ -17,9 +17,8 @@ returns numeric
 language sql
 stable
 as $$
-	select round(coalesce(sum(w.total_tu::double precision), 0)::numeric, 2)
-	  from workouts w
-	 where w.user_id = p_user_id
+	select round(coalesce((select t.tu from user_activity_totals t
+				where t.user_id = p_user_id), 0)::numeric, 2)
 $$;
 
 -- The level row reached with p_tu TU in an archetype (NULL columns when the

@@ -31,7 +31,8 @@ LANGUAGE sql IMMUTABLE AS $$
 	SELECT to_char(round(COALESCE(x, 0)::numeric, 1), 'FM999999999990.0')
 $$;
 
--- Streaks from the distinct dates of the user's workouts (API §6.6):
+-- Streaks from the days the user trained (API §6.6; user_training_days
+-- holds the distinct dates of their workouts):
 -- current_streak = consecutive days with a workout ending on p_today, or
 -- ending the day before when there is none on p_today (0 otherwise);
 -- longest_streak = the longest run ever; last_date = the newest date.
@@ -42,7 +43,8 @@ RETURNS TABLE (current_streak integer, longest_streak integer,
 	       last_date date)
 LANGUAGE sql STABLE AS $$
 	WITH d AS (
-		SELECT DISTINCT w.date FROM workouts w WHERE w.user_id = p_user_id
+		SELECT t.day AS date FROM user_training_days t
+		 WHERE t.user_id = p_user_id
 	), isl AS (
 		SELECT min(x.date) AS first, max(x.date) AS last,
 		       count(*)::integer AS len
@@ -130,35 +132,21 @@ DROP FUNCTION IF EXISTS milestones_metrics(text);
 CREATE FUNCTION milestones_metrics(p_user_id text)
 RETURNS TABLE (condition_type text, value bigint)
 LANGUAGE sql STABLE AS $$
-	WITH w AS (
-		SELECT * FROM workouts WHERE user_id = p_user_id
-	), e AS (
-		SELECT COALESCE(tips_num(x -> 'sets'), 1) AS sets,
-		       tips_num(x -> 'reps') AS reps,
-		       tips_num(x -> 'duration') AS duration,
-		       x ->> 'exerciseId' AS exercise_id
-		  FROM w
-		 CROSS JOIN LATERAL jsonb_array_elements(CASE
-			WHEN jsonb_typeof(w.exercise_data) = 'array'
-			THEN w.exercise_data ELSE '[]'::jsonb END) x
-		 WHERE jsonb_typeof(x) = 'object'
+	-- The running totals (sql/migrations/0090_activity_totals.sql), so
+	-- that this costs the same after ten workouts or ten thousand.
+	WITH t AS (
+		SELECT a.* FROM (SELECT 1) one
+		  LEFT JOIN user_activity_totals a ON a.user_id = p_user_id
 	)
-	SELECT 'workouts_completed', (SELECT count(*) FROM w)
+	SELECT 'workouts_completed', COALESCE(t.workouts, 0) FROM t
 	UNION ALL
-	SELECT 'total_tu',
-	       (SELECT floor(COALESCE(sum(w.total_tu::double precision), 0))::bigint
-		  FROM w)
+	SELECT 'total_tu', floor(COALESCE(t.tu, 0))::bigint FROM t
 	UNION ALL
-	SELECT 'exercises_done', (SELECT count(*) FROM e)
+	SELECT 'exercises_done', COALESCE(t.exercises, 0) FROM t
 	UNION ALL
-	SELECT 'total_reps',
-	       (SELECT floor(COALESCE(sum(e.sets * e.reps), 0))::bigint
-		  FROM e WHERE e.reps IS NOT NULL)
+	SELECT 'total_reps', floor(COALESCE(t.reps, 0))::bigint FROM t
 	UNION ALL
-	SELECT 'total_minutes',
-	       (SELECT floor(COALESCE(sum(e.sets * COALESCE(e.duration,
-			ex.estimated_seconds, 45)), 0) / 60)::bigint
-		  FROM e LEFT JOIN exercises ex ON ex.id = e.exercise_id)
+	SELECT 'total_minutes', floor(COALESCE(t.seconds, 0) / 60)::bigint FROM t
 	UNION ALL
 	SELECT 'streak_days',
 	       (SELECT s.longest_streak::bigint
@@ -1081,11 +1069,9 @@ $$;
 CREATE OR REPLACE FUNCTION progress_stats(p_user_id text) RETURNS text
 LANGUAGE sql STABLE AS $$
 	SELECT json_build_object(
-		'totalWorkouts', (SELECT count(*) FROM workouts w
-				   WHERE w.user_id = u.id),
-		'totalTu', (SELECT round(COALESCE(sum(w.total_tu::double precision),
-				0)::numeric, 2)
-			      FROM workouts w WHERE w.user_id = u.id),
+		'totalWorkouts', COALESCE((SELECT t.workouts
+			FROM user_activity_totals t WHERE t.user_id = u.id), 0),
+		'totalTu', journey_total_tu(u.id),
 		'workoutsThisWeek', (SELECT count(*) FROM workouts w
 				      WHERE w.user_id = u.id
 					AND w.date > tips_today() - 7
