@@ -47,28 +47,18 @@ events_publish_array(const char *json_array)
 	return n;
 }
 
-/* The statements run after an activity, each returning new events. */
-static const enum stmt after_activity[] = {
-	STMT_JOURNEY_AFTER_WORKOUT,
-	STMT_MILESTONES_AFTER_ACTIVITY,
-};
-
 void
 events_after_activity(const char *user_id)
 {
 	const char	*params[1] = { user_id };
 	PGresult	*res;
-	size_t		 i;
 
-	for (i = 0; i < sizeof(after_activity) / sizeof(after_activity[0]);
-	    i++) {
-		res = db_exec(NULL, DB_SERIALIZABLE, after_activity[i], params);
-		if (res == NULL)
-			continue;	/* logged by db_exec */
-		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-			(void)events_publish_array(PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
+	/* Cheap when nothing is reached: sql/functions/activity.sql. */
+	if ((res = db_exec(NULL, DB_READ, STMT_ACTIVITY_AFTER, params)) == NULL)
+		return;		/* logged by db_exec */
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		(void)events_publish_array(PQgetvalue(res, 0, 0));
+	PQclear(res);
 }
 
 int

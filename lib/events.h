@@ -38,9 +38,9 @@ int	events_publish(const char *event_json);
 int	events_publish_array(const char *json_array);
 
 /*
- * Runs what follows a committed activity of user_id, each step in its
- * own transaction: the journey level (§6.5) and milestone progress
- * (§10.6), publishing the events they create.  Best effort: a failure is
+ * Runs what follows a committed activity of user_id, in one transaction
+ * of its own: the journey level (§6.5) and milestone progress (§10.6),
+ * publishing the events they create.  Best effort: a failure is
  * logged and the activity stands.
  */
 void	events_after_activity(const char *user_id);

@@ -1,4 +1,8 @@
-/* Statements every binary may use: health, bookkeeping, the catalog. */
+/*
+ * Statements every binary may use: health, bookkeeping, the catalog, and
+ * what follows an activity (lib/events.c, events_after_activity()), the
+ * queue lock of db_exec_queued() (lib/db.c).
+ */
 #ifndef MM_STMT_CORE_H
 #define MM_STMT_CORE_H
 
@@ -12,6 +16,9 @@
 	X(CATALOG_MUSCLES, "SELECT * FROM catalog_muscles()", 0)	\
 	X(CATALOG_EXERCISES, "SELECT * FROM catalog_exercises()", 0)	\
 	X(CATALOG_ACTIVATIONS, "SELECT * FROM catalog_activations()", 0) \
-	X(CATALOG_SEARCH, "SELECT * FROM catalog_search($1)", 1)
+	X(CATALOG_SEARCH, "SELECT * FROM catalog_search($1)", 1)	\
+	X(ACTIVITY_AFTER, "SELECT activity_after($1)", 1)		\
+	X(QUEUE_LOCK, "SELECT db_queue_lock($1)", 1)			\
+	X(QUEUE_UNLOCK, "SELECT db_queue_unlock($1)", 1)
 
 #endif

@@ -2,18 +2,12 @@
 #ifndef MM_STMT_JOURNEY_H
 #define MM_STMT_JOURNEY_H
 
-/*
- * JOURNEY_AFTER_WORKOUT is for the workouts binary: run it with
- * DB_SERIALIZABLE after a workout commits; it returns a JSON array of the
- * level_up events it wrote, to publish.
- */
 #define STMT_JOURNEY(X)							\
 	X(JOURNEY_ARCHETYPES, "SELECT journey_archetypes()", 0)		\
 	X(JOURNEY_LEVELS, "SELECT journey_levels($1)", 1)		\
 	X(JOURNEY_SELECT, "SELECT journey_select($1, $2)", 2)		\
 	X(JOURNEY_OVERVIEW, "SELECT journey_overview($1)", 1)		\
 	X(JOURNEY_PROGRESS, "SELECT journey_progress($1)", 1)		\
-	X(JOURNEY_AFTER_WORKOUT, "SELECT journey_after_workout($1)", 1)	\
 	X(PRESCRIPTION_REPLAY, "SELECT prescription_replay($1, $2)", 2)	\
 	X(PRESCRIPTION_CREATE, "SELECT prescription_create($1, "	\
 	    "$2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, "	\

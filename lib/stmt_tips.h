@@ -3,8 +3,6 @@
  * progression.  Functions in sql/functions/tips.sql.  Those that answer
  * "body, events" return the response document and the milestone events
  * the call created, for the binary to publish after commit.
- * MILESTONES_AFTER_ACTIVITY runs after an activity commits (lib/events.c,
- * events_after_activity()) and answers the events it created.
  */
 #ifndef MM_STMT_TIPS_H
 #define MM_STMT_TIPS_H
@@ -23,8 +21,6 @@
 	X(MASTERY_LEVELS, "SELECT progression_mastery_levels($1, $2)", 2) \
 	X(ACHIEVEMENTS,							\
 	    "SELECT body, events FROM progression_achievements($1)", 1)	\
-	X(PROGRESS_STATS, "SELECT progress_stats($1)", 1)		\
-	X(MILESTONES_AFTER_ACTIVITY,					\
-	    "SELECT milestones_after_activity($1)", 1)
+	X(PROGRESS_STATS, "SELECT progress_stats($1)", 1)
 
 #endif

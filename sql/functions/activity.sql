@@ -90,3 +90,48 @@ $$;
 -- Earlier per-domain copies of the same function.
 DROP FUNCTION IF EXISTS journey_event_json(activity_events);
 DROP FUNCTION IF EXISTS workout_event_json(activity_events);
+
+-- What an activity (a committed workout, a high-five) changes beyond
+-- itself (API §4.2 step 5, §6.5, §10.6): the journey level and the
+-- milestones. Returns the new level_up and milestone_achieved events as
+-- feed objects, for the caller to publish; [] when nothing was reached.
+--
+-- The caller runs it as one statement (READ COMMITTED) after the activity
+-- has committed. The usual answer, nothing reached, costs two reads of the
+-- running totals (user_activity_totals) and writes nothing; only a level
+-- or a milestone within reach takes the locks and writes, through
+-- journey_after_workout() and milestones_after_activity(), which decide
+-- again under their locks, so concurrent calls emit each event once.
+-- Stored milestone progress is brought up to date by every reader of it
+-- (milestones_list() and the others call milestones_after_activity()).
+create or replace function activity_after(p_user_id text)
+returns jsonb
+language plpgsql
+volatile
+as $$
+declare
+	v_events jsonb := '[]'::jsonb;
+begin
+	if exists (select 1 from users u
+		    where u.id = p_user_id
+		      and u.current_archetype_id is not null
+		      and (journey_level_at(u.current_archetype_id,
+			  journey_total_tu(p_user_id))).level > u.current_level)
+	then
+		v_events := journey_after_workout(p_user_id);
+	end if;
+	if exists (select 1
+		     from milestones m
+		     join milestones_metrics(p_user_id) x
+		       on x.condition_type = m.condition_type
+		    where x.value >= milestones_target(m)
+		      and not exists (select 1 from user_milestone_progress p
+				       where p.user_id = p_user_id
+					 and p.milestone_id = m.id
+					 and p.completed_at is not null))
+	then
+		v_events := v_events || milestones_after_activity(p_user_id);
+	end if;
+	return v_events;
+end;
+$$;
