@@ -37,21 +37,6 @@
 
 static char	*pricing;	/* the §5.4 document, loaded once */
 
-/*
- * Queues this user's credit moves behind each other (economy_user_lock in
- * sql/functions/economy.sql) so that concurrent charges of one user do not
- * exhaust their serialization retries.  Best effort: a failure only loses
- * the queueing, never correctness.
- */
-static void
-user_lock(const char *user_id, int lock)
-{
-	const char	*params[2] = { user_id, "false" };
-
-	PQclear(db_exec(NULL, DB_READ, lock ? STMT_ECONOMY_USER_LOCK :
-	    STMT_ECONOMY_USER_UNLOCK, params));
-}
-
 /* GET /api/economy/balance, /api/credits/balance, /api/economy/wallet:
  * 200, 401, 403, 503. */
 static void
@@ -137,6 +122,7 @@ post_charge(struct req *r)
 	const cJSON	*meta;
 	const char	*action, *key, *params[5];
 	char		 amount_s[24], *meta_s = NULL;
+	PGresult	*res;
 	long		 amount = 0;
 	int		 has_amount;
 
@@ -163,10 +149,16 @@ post_charge(struct req *r)
 	params[2] = has_amount ? amount_s : NULL;
 	params[3] = key;
 	params[4] = meta_s;
-	user_lock(r->user->id, 1);
-	(void)db_reply_json(r, DB_SERIALIZABLE, STMT_ECONOMY_CHARGE, params,
-	    200);
-	user_lock(r->user->id, 0);
+	/* Queued per user: see db_exec_queued() in lib/db.h. */
+	if ((res = db_exec_queued(r, r->user->id, STMT_ECONOMY_CHARGE,
+	    params)) != NULL) {
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+			http_json(r, 200, PQgetvalue(res, 0, 0),
+			    (size_t)PQgetlength(res, 0, 0));
+		else
+			err_reply(r, ERR_INTERNAL, NULL);
+		PQclear(res);
+	}
 	cJSON_free(meta_s);
 }
 

@@ -130,35 +130,6 @@ read_exercises(struct req *r, const cJSON *body, struct tu *t,
 	return n;
 }
 
-/*
- * Queues a free-tier user's credit moves behind each other
- * (economy_user_lock in sql/functions/economy.sql) so that concurrent
- * workouts of one user do not exhaust their serialization retries.
- * Returns whether the lock was taken.  Best effort: a failure only loses
- * the queueing, never correctness.
- */
-static int
-user_lock(const char *user_id)
-{
-	const char	*params[2] = { user_id, "true" };
-	PGresult	*res = db_exec(NULL, DB_READ, STMT_ECONOMY_USER_LOCK,
-	    params);
-	int		 locked;
-
-	locked = res != NULL && PQntuples(res) == 1 &&
-	    PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	return locked;
-}
-
-static void
-user_unlock(const char *user_id)
-{
-	const char	*params[1] = { user_id };
-
-	PQclear(db_exec(NULL, DB_READ, STMT_ECONOMY_USER_UNLOCK, params));
-}
-
 /* Today + days as YYYY-MM-DD (UTC). */
 static void
 utc_date(int days, char out[11])
@@ -199,7 +170,7 @@ post_workout(struct req *r)
 	struct buf	 data = { 0 }, acts = { 0 }, top = { 0 };
 	char		 total[32], tomorrow[11];
 	PGresult	*res;
-	int		 is_public = 1, n, status, locked;
+	int		 is_public = 1, n, status;
 
 	if (catalog_refresh(r) == -1)
 		return;
@@ -237,10 +208,12 @@ post_workout(struct req *r)
 	params[6] = is_public ? "true" : "false";
 	params[7] = key;
 	params[8] = top.s;
-	locked = user_lock(r->user->id);
-	res = db_exec(r, DB_SERIALIZABLE, STMT_WORKOUT_CREATE, params);
-	if (locked)
-		user_unlock(r->user->id);
+	/*
+	 * Queued per user: concurrent workouts of one user write the same
+	 * balance and running totals (sql/migrations/0090_activity_totals.sql)
+	 * and would otherwise fail each other's serialization.
+	 */
+	res = db_exec_queued(r, r->user->id, STMT_WORKOUT_CREATE, params);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {

@@ -82,7 +82,7 @@ static int
 link_open(struct link *l, const char *url)
 {
 	const char	*keys[6], *vals[6];
-	char		 timeout[16], options[64];
+	char		 timeout[16], options[128];
 	time_t		 now = time(NULL);
 	int		 k = 0;
 
@@ -93,7 +93,13 @@ link_open(struct link *l, const char *url)
 	if (l->last_failure != 0 && now - l->last_failure < 1)
 		return -1;
 	snprintf(timeout, sizeof(timeout), "%d", cfg->db_connect_timeout);
-	snprintf(options, sizeof(options), "-c statement_timeout=%d",
+	/*
+	 * The connection check makes the server notice within 100 ms that a
+	 * worker died with a statement running (waiting for a lock, say),
+	 * and stop working for no one.
+	 */
+	snprintf(options, sizeof(options), "-c statement_timeout=%d "
+	    "-c client_connection_check_interval=100",
 	    cfg->db_statement_timeout_ms);
 	keys[k] = "dbname";		vals[k++] = url;
 	keys[k] = "connect_timeout";	vals[k++] = timeout;
@@ -310,6 +316,148 @@ run_serializable(enum stmt s, const char *const *params, int *retryable)
 	return res;
 }
 
+/* Pipelines: several statements sent at once, their results read after. */
+static int
+pipe_stmt(enum stmt s, const char *const *params)
+{
+	return PQsendQueryPrepared(conn, stmt_name(s), stmt_nparams(s), params,
+	    NULL, NULL, 0);
+}
+
+static int
+pipe_sql(const char *sql)
+{
+	return PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+/*
+ * The next result of the pipeline, with the NULL that ends a statement's
+ * results consumed.  NULL when the connection failed.
+ */
+static PGresult *
+pipe_result(void)
+{
+	PGresult	*res, *more;
+
+	if ((res = PQgetResult(conn)) == NULL ||
+	    PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		return res;
+	while ((more = PQgetResult(conn)) != NULL)
+		PQclear(more);
+	return res;
+}
+
+/* Reads a sync point; 0, or -1 when the pipeline is out of step. */
+static int
+pipe_sync(void)
+{
+	PGresult	*res = pipe_result();
+	int		 ok = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Reads a result that only has to succeed; 1 when it did. */
+static int
+pipe_ok(void)
+{
+	PGresult	*res = pipe_result();
+	int		 ok = res != NULL && ok_status(res);
+
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * DB_SERIALIZABLE in two round trips instead of three (five with a queue
+ * key): the key's lock (behind its own sync point, so that the
+ * transaction's snapshot is taken after it), BEGIN and the statement go
+ * out together; COMMIT (or ROLLBACK when the statement failed) and the
+ * unlock follow together.  COMMIT is only sent once this process has seen
+ * the statement succeed, so a worker that dies in between commits
+ * nothing.  The lock is held across one round trip only.
+ */
+static PGresult *
+run_pipelined(enum stmt s, const char *const *params, const char *key,
+    int *retryable)
+{
+	const char	*kp[1] = { key };
+	PGresult	*res = NULL, *end = NULL;
+	int		 sent, locked = 0, unlocked = 0, ok;
+
+	*retryable = 0;
+	if (prepare(s) == -1 || (key != NULL && (prepare(STMT_QUEUE_LOCK) ==
+	    -1 || prepare(STMT_QUEUE_UNLOCK) == -1)))
+		return NULL;
+	if (!PQenterPipelineMode(conn))
+		return NULL;
+	stats.queries++;
+	metrics_add("db_round_trips_total", 2);
+
+	sent = (key == NULL || (pipe_stmt(STMT_QUEUE_LOCK, kp) &&
+	    PQpipelineSync(conn))) &&
+	    pipe_sql("BEGIN ISOLATION LEVEL SERIALIZABLE") &&
+	    pipe_stmt(s, params) && PQsendFlushRequest(conn) &&
+	    PQflush(conn) == 0;
+	if (!sent)
+		goto broken;
+	if (key != NULL) {
+		locked = pipe_ok();
+		if (pipe_sync() == -1)
+			goto broken;
+		if (!locked)
+			log_warnx("queue lock failed: running unqueued");
+	}
+	ok = pipe_ok();		/* BEGIN */
+	res = pipe_result();
+	ok = ok && res != NULL && ok_status(res);
+
+	/* After a failure the server skips to the next sync point. */
+	sent = (ok ? pipe_sql("COMMIT") : PQpipelineSync(conn) &&
+	    pipe_sql("ROLLBACK")) && PQpipelineSync(conn) &&
+	    (key == NULL || (pipe_stmt(STMT_QUEUE_UNLOCK, kp) &&
+	    PQpipelineSync(conn)));
+	if (!sent || (!ok && pipe_sync() == -1))
+		goto broken;
+	end = pipe_result();
+	if (pipe_sync() == -1)
+		goto broken;
+	if (key != NULL) {
+		unlocked = pipe_ok();
+		if (pipe_sync() == -1)
+			goto broken;
+	}
+	if (!PQexitPipelineMode(conn))
+		goto broken;
+	if (locked && !unlocked)
+		PQclear(run(STMT_QUEUE_UNLOCK, kp));
+
+	if (ok && end != NULL && ok_status(end)) {
+		PQclear(end);
+		return res;
+	}
+	if (ok) {
+		/* COMMIT failed, and ended the transaction. */
+		PQclear(res);
+		res = end;
+	} else
+		PQclear(end);
+	*retryable = is_retryable(res);
+	return res;
+broken:
+	/*
+	 * Out of step with the server: drop the connection (which also
+	 * ends the transaction and releases the lock); the caller
+	 * reconnects and runs the statement again.
+	 */
+	PQclear(res);
+	PQclear(end);
+	log_warnx("pipeline failed: %s", PQerrorMessage(conn));
+	link_close(cur);
+	return NULL;
+}
+
 /* Runs a statement in a transaction that is then rolled back. */
 static PGresult *
 run_rolled_back(enum stmt s, const char *const *params)
@@ -323,9 +471,9 @@ run_rolled_back(enum stmt s, const char *const *params)
 	return res;
 }
 
-PGresult *
-db_exec(struct req *r, enum db_mode mode, enum stmt s,
-    const char *const *params)
+static PGresult *
+exec(struct req *r, enum db_mode mode, enum stmt s,
+    const char *const *params, const char *key)
 {
 	PGresult	*res = NULL;
 	struct link	*l = &primary;
@@ -349,8 +497,10 @@ db_exec(struct req *r, enum db_mode mode, enum stmt s,
 		}
 		use(l);
 		retryable = 0;
-		if (mode == DB_SERIALIZABLE)
+		if (mode == DB_SERIALIZABLE && cfg->db_pooled)
 			res = run_serializable(s, params, &retryable);
+		else if (mode == DB_SERIALIZABLE)
+			res = run_pipelined(s, params, key, &retryable);
 		else if (mode == DB_DRY_RUN)
 			res = run_rolled_back(s, params);
 		else
@@ -379,6 +529,20 @@ db_exec(struct req *r, enum db_mode mode, enum stmt s,
 	reply_pg_error(r, s, res);
 	PQclear(res);
 	return NULL;
+}
+
+PGresult *
+db_exec(struct req *r, enum db_mode mode, enum stmt s,
+    const char *const *params)
+{
+	return exec(r, mode, s, params, NULL);
+}
+
+PGresult *
+db_exec_queued(struct req *r, const char *key, enum stmt s,
+    const char *const *params)
+{
+	return exec(r, DB_SERIALIZABLE, s, params, key);
 }
 
 int

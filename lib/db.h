@@ -21,7 +21,9 @@ enum db_mode {
 	DB_READ,		/* autocommit, READ COMMITTED, on the primary */
 	DB_REPLICA,		/* the same on MM_PG_READ_URL when set and up:
 				   for reads that tolerate replication lag */
-	DB_SERIALIZABLE,	/* own SERIALIZABLE transaction, retried */
+	DB_SERIALIZABLE,	/* own SERIALIZABLE transaction, retried;
+				   BEGIN, statement and COMMIT go out in one
+				   round trip */
 	DB_DRY_RUN,		/* own transaction, always rolled back:
 				   what a write would do, without it */
 };
@@ -49,6 +51,21 @@ const struct db_stats *db_stats(void);
  * with SQLSTATE MMnnn become contract errors with the function's message.
  */
 PGresult	*db_exec(struct req *r, enum db_mode, enum stmt,
+		    const char *const *params);
+
+/*
+ * Runs stmt as DB_SERIALIZABLE does, queued behind every other call with
+ * the same key (a user id, say): a session advisory lock on the key is
+ * taken before the transaction begins, so that its snapshot already holds
+ * what the previous holder committed, and released after the commit.
+ * Concurrent writers of one user's balance then take turns instead of
+ * failing each other's serialization and retrying.  Lock, transaction and
+ * unlock reach the server in one pipeline, so the lock is held for the
+ * server's work only, never across a round trip to this process.  Behind
+ * a pooler in transaction mode, which has no session locks, the key is
+ * ignored and retries alone keep it correct.
+ */
+PGresult	*db_exec_queued(struct req *r, const char *key, enum stmt,
 		    const char *const *params);
 
 /*

@@ -1,7 +1,6 @@
 /*
  * Statements of the economy binary (sql/functions/economy.sql and
- * sql/functions/billing.sql).  ECONOMY_USER_LOCK/UNLOCK are also used by
- * the other binaries that move credits.
+ * sql/functions/billing.sql).
  */
 #ifndef MM_STMT_ECONOMY_H
 #define MM_STMT_ECONOMY_H
@@ -16,8 +15,6 @@
 	X(ECONOMY_ENTITLEMENTS, "SELECT economy_entitlements($1)", 1)	\
 	X(BILLING_PRICING, "SELECT billing_pricing()", 0)		\
 	X(BILLING_CHECKOUT, "SELECT billing_checkout($1, $2)", 2)	\
-	X(BILLING_WEBHOOK, "SELECT billing_webhook($1::jsonb)", 1)	\
-	X(ECONOMY_USER_LOCK, "SELECT economy_user_lock($1, $2::boolean)", 2) \
-	X(ECONOMY_USER_UNLOCK, "SELECT economy_user_unlock($1)", 1)
+	X(BILLING_WEBHOOK, "SELECT billing_webhook($1::jsonb)", 1)
 
 #endif

@@ -403,36 +403,6 @@ as $$
 	 where u.id = p_user_id
 $$;
 
--- Per-user queueing of credit moves. Concurrent SERIALIZABLE transactions
--- of one user conflict on the balance row and all but one must retry; under
--- sustained load a request could exhaust its retries. The binaries take
--- this session-level advisory lock before running such a transaction (and
--- release it after; with p_free_tier_only only when the user is on the free
--- tier, returning whether it locked), so one user's credit moves wait for
--- each other instead
--- and each starts with a snapshot that already sees the previous one.
--- Correctness never depends on it: the transactions stay SERIALIZABLE. A
--- worker that dies releases the lock with its session.
-create or replace function economy_user_lock(p_user_id text,
-    p_free_tier_only boolean)
-returns boolean
-language plpgsql
-volatile
-as $$
-begin
-	-- Unlimited users' workouts move no credits: nothing to queue.
-	if p_free_tier_only and entitlement_reason(p_user_id) is not null then
-		return false;
-	end if;
-	perform pg_advisory_lock(31001, hashtext(p_user_id));
-	return true;
-end;
-$$;
-
-create or replace function economy_user_unlock(p_user_id text)
-returns boolean
-language sql
-volatile
-as $$
-	select pg_advisory_unlock(31001, hashtext(p_user_id))
-$$;
+-- Replaced by db_queue_lock() / db_queue_unlock() (system.sql).
+drop function if exists economy_user_lock(text, boolean);
+drop function if exists economy_user_unlock(text);

@@ -18,3 +18,17 @@ CREATE OR REPLACE FUNCTION migration_version() RETURNS text
 LANGUAGE sql STABLE AS $$
 	SELECT max(version) FROM schema_migrations
 $$;
+
+-- The queue lock of db_exec_queued() (lib/db.h): a session advisory lock
+-- per key (a user id), taken before a SERIALIZABLE transaction that moves
+-- that user's credits and released after its commit, so that such
+-- transactions of one user take turns instead of failing each other.
+CREATE OR REPLACE FUNCTION db_queue_lock(p_key text) RETURNS void
+LANGUAGE sql VOLATILE AS $$
+	SELECT pg_advisory_lock(31001, hashtext(p_key))
+$$;
+
+CREATE OR REPLACE FUNCTION db_queue_unlock(p_key text) RETURNS boolean
+LANGUAGE sql VOLATILE AS $$
+	SELECT pg_advisory_unlock(31001, hashtext(p_key))
+$$;
