@@ -1,3 +1,4 @@
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -155,10 +156,10 @@ run_cgi(const struct app *app)
 
 /*
  * TERM: finish the request in hand, then leave.  TERM is blocked except
- * while the worker waits in ppoll() for a connection, so it can never cut
- * into accepting or reading a request (an interrupted read would lose
- * that request); a TERM that arrives mid-request waits until the answer
- * is out, then ends the loop.
+ * while the worker waits in epoll_pwait() for a connection, so it can
+ * never cut into accepting or reading a request (an interrupted read
+ * would lose that request); a TERM that arrives mid-request waits until
+ * the answer is out, then ends the loop.
  */
 static void
 worker_sigterm(int sig)
@@ -175,8 +176,11 @@ worker_loop(const struct app *app)
 	sigset_t		 term, waiting;
 	struct req		 r;
 	struct buf		 o = { 0 };
+	struct epoll_event	 listen_ev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+				    .data.fd = 0 };
 	long			 len;
 	char			*body;
+	int			 ep;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
@@ -207,20 +211,26 @@ worker_loop(const struct app *app)
 	 * The shared listening socket is non-blocking so that a worker that
 	 * loses the race for a connection goes back to waiting instead of
 	 * blocking in accept() with TERM masked.  (Accepted sockets do not
-	 * inherit the flag.)
+	 * inherit the flag.)  The workers wait on it with EPOLLEXCLUSIVE, so
+	 * that a new connection wakes one of them, not all.
 	 */
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, 0, &listen_ev) == -1) {
+		log_warn("epoll");
+		_exit(1);
+	}
 	while (!stop_requested) {
-		struct pollfd	pfd = { .fd = 0, .events = POLLIN };
-		int		rc;
+		struct epoll_event	ev;
+		int			rc;
 
-		if (ppoll(&pfd, 1, NULL, &waiting) == -1) {
+		if ((rc = epoll_pwait(ep, &ev, 1, -1, &waiting)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("ppoll");
+			log_warn("epoll_pwait");
 			break;
 		}
-		if (!(pfd.revents & POLLIN))
+		if (rc == 0 || !(ev.events & EPOLLIN))
 			continue;
 		if ((rc = FCGX_Accept_r(&fr)) < 0) {
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK ||
@@ -251,6 +261,7 @@ worker_loop(const struct app *app)
 		req_free(&r);
 	}
 	buf_free(&o);
+	close(ep);
 	FCGX_Free(&fr, 1);
 	db_disconnect();
 	exit(0);
