@@ -885,3 +885,21 @@ def test_no_secret_reaches_a_response_or_a_log():
             continue
         for secret in secrets_seen + tokens:
             mm.check(secret not in text, "%s contains a secret" % os.path.basename(path))
+
+
+def test_me_document_equals_the_profile_document_field_by_field():
+    """GET /api/auth/me comes from auth_user_me(), written out for speed;
+    its document must stay the same as users_me(), the §2.3 document, for
+    a user with every field set (archetype, level, balance, avatar)."""
+    uid, tok, _ = mm.create_user(balance=250, roles=["user", "moderator"])
+    mm.psql("UPDATE users SET display_name = 'Ünïcode \"name\"', avatar_url = 'https://a.test/x.png', "
+            "current_archetype_id = (SELECT id FROM archetypes ORDER BY id LIMIT 1), "
+            "current_level = 3 WHERE id = :'p1';", uid)
+    me = mm.Client(token=tok).get("/api/auth/me")
+    mm.status(me, 200)
+    ref = json.loads(mm.psql("SELECT users_me(:'p1');", uid)[0][0])
+    mm.eq(me.json, ref, "/me equals users_me()")
+    mm.eq(me.json["creditBalance"], 250, "creditBalance")
+    mm.eq(me.json["currentLevel"], 3, "currentLevel")
+    mm.eq(me.json["roles"], ["user", "moderator"], "roles")
+    mm.eq(me.json["avatarUrl"], "https://a.test/x.png", "avatarUrl")
