@@ -15,7 +15,8 @@ char	*token_sign(const char *sub, const char *secret, time_t iat, int ttl);
 /*
  * Verifies token against secret at time now.  On success returns 0 and
  * sets *sub to the subject (caller frees).  Otherwise returns -1; *sub is
- * NULL.
+ * NULL.  Tokens that passed are remembered (64 of them, per process), so
+ * the same token again costs a string compare and the expiry check.
  */
 int	 token_verify(const char *token, const char *secret, time_t now,
 	    char **sub);

@@ -387,6 +387,38 @@ START_TEST(test_token_sign_claims)
 }
 END_TEST
 
+/* A remembered token proves no more than the full check did. */
+START_TEST(test_token_cache_is_exact)
+{
+	time_t	 now = time(NULL);
+	char	*tok = token_sign("user_cached", SECRET, now, 60), *sub = NULL;
+	char	*forged;
+	size_t	 n;
+
+	ck_assert_ptr_nonnull(tok);
+	ck_assert_int_eq(token_verify(tok, SECRET, now, &sub), 0);
+	free(sub);
+	/* Again (from the cache): the same answer. */
+	ck_assert_int_eq(token_verify(tok, SECRET, now + 1, &sub), 0);
+	ck_assert_str_eq(sub, "user_cached");
+	free(sub);
+	/* The expiry is checked on every use. */
+	ck_assert_int_eq(token_verify(tok, SECRET, now + 60, &sub), -1);
+	ck_assert_ptr_null(sub);
+	/* Another secret does not hit. */
+	ck_assert_int_eq(token_verify(tok, "another secret", now, &sub), -1);
+	ck_assert_ptr_null(sub);
+	/* Nor does a token one signature character away. */
+	forged = strdup(tok);
+	n = strlen(forged);
+	forged[n - 2] = forged[n - 2] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(token_verify(forged, SECRET, now, &sub), -1);
+	ck_assert_ptr_null(sub);
+	free(forged);
+	free(tok);
+}
+END_TEST
+
 START_TEST(test_token_bad_exp_types)
 {
 	time_t	now = time(NULL);
@@ -564,6 +596,7 @@ password_suite(void)
 	tcase_add_test(tc, test_password_dummy_costs_like_verify);
 	tcase_add_test(tc, test_token_sign_claims);
 	tcase_add_test(tc, test_token_bad_exp_types);
+	tcase_add_test(tc, test_token_cache_is_exact);
 	tcase_add_test(tc, test_token_bad_sub);
 	tcase_add_test(tc, test_token_bad_header_and_structure);
 	tcase_add_test(tc, test_auth_require_role);
