@@ -79,12 +79,19 @@ $$;
 
 -- The §7.1 event object with full identity, looking the user up: how a
 -- stored function returns the events it created for publishing.
+-- (PL/pgSQL, which keeps its plans: as an SQL function with a FROM clause
+-- it was planned again on every call.)
 CREATE OR REPLACE FUNCTION activity_event_json(e activity_events)
 RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT activity_event_json(e, u.username, u.display_name, false)::jsonb
-	  FROM (SELECT 1) one
-	  LEFT JOIN users u ON u.id = e.user_id
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_name text;
+	v_disp text;
+BEGIN
+	SELECT u.username, u.display_name INTO v_name, v_disp
+	  FROM users u WHERE u.id = e.user_id;
+	RETURN activity_event_json(e, v_name, v_disp, false)::jsonb;
+END;
 $$;
 
 -- Earlier per-domain copies of the same function.

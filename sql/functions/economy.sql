@@ -227,19 +227,24 @@ $$;
 -- active trial, else an active subscription, else the credits of the free
 -- tier. Returns 'trial', 'subscription' or NULL (free tier). Shared by
 -- every binary that charges (workouts, prescriptions).
+-- PL/pgSQL, not SQL: an SQL function with subqueries is never inlined and
+-- would be planned again on every call; PL/pgSQL keeps its plans.
 create or replace function entitlement_reason(p_user_id text)
 returns text
-language sql
+language plpgsql
 stable
 as $$
-	select case
-		when exists (select 1 from users u
-		              where u.id = p_user_id and u.trial_ends_at > now())
-			then 'trial'
-		when exists (select 1 from subscriptions s
-		              where s.user_id = p_user_id and s.status = 'active')
-			then 'subscription'
-	end
+begin
+	if exists (select 1 from users u
+		    where u.id = p_user_id and u.trial_ends_at > now()) then
+		return 'trial';
+	end if;
+	if exists (select 1 from subscriptions s
+		    where s.user_id = p_user_id and s.status = 'active') then
+		return 'subscription';
+	end if;
+	return null;
+end;
 $$;
 
 -- GET /api/economy/balance (API §5.2). A user without a balance row has 0.

@@ -100,12 +100,13 @@ $$;
 
 -- A milestone's target: condition_value.threshold, else the threshold
 -- column, at least 1.
+-- One expression, so that the planner inlines it.
 CREATE OR REPLACE FUNCTION milestones_target(m milestones) RETURNS integer
 LANGUAGE sql STABLE AS $$
 	SELECT greatest(1, COALESCE(
-		(SELECT least(t, 2147483647)::integer
-		   FROM tips_num(m.condition_value -> 'threshold') t
-		  WHERE t IS NOT NULL),
+		CASE WHEN jsonb_typeof(m.condition_value -> 'threshold') = 'number'
+		     THEN least((m.condition_value ->> 'threshold')::numeric,
+				2147483647)::integer END,
 		m.threshold, 1))
 $$;
 

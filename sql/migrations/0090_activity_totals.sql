@@ -33,12 +33,17 @@ create table user_training_days (
 );
 
 -- What one workout adds to the totals. Inline numbers (a JSON number or
--- NULL) because sql/functions/ is applied after the migrations.
+-- NULL) because sql/functions/ is applied after the migrations; PL/pgSQL
+-- because it keeps the query's plan, where an SQL function would plan it
+-- again on every call.
 create or replace function activity_workout_metrics(p_exercise_data jsonb)
 returns table (exercises bigint, reps numeric, seconds numeric)
-language sql
+language plpgsql
 stable
 as $$
+#variable_conflict use_column
+begin
+	return query
 	with e as (
 		select coalesce(case when jsonb_typeof(x -> 'sets') = 'number'
 				then (x ->> 'sets')::numeric end, 1) as sets,
@@ -57,7 +62,8 @@ as $$
 	       coalesce(sum(e.sets * coalesce(e.duration, ex.estimated_seconds,
 		   45)), 0)
 	  from e
-	  left join exercises ex on ex.id = e.exercise_id
+	  left join exercises ex on ex.id = e.exercise_id;
+end;
 $$;
 
 create or replace function activity_totals_track()
