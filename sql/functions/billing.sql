@@ -21,22 +21,29 @@ $$;
 -- GET /api/economy/pricing (API §5.4): exactly the contract's document.
 create or replace function billing_pricing()
 returns json
-language sql
+language plpgsql
 immutable
 as $$
-	select json_build_object(
-		'tiers', (select json_agg(json_build_object(
-				'id', t.id,
-				'credits', t.credits,
-				'priceCents', t.price_cents,
-				'popular', t.popular) order by t.ord)
-			    from billing_tiers() t),
-		'subscription', json_build_object(
-			'id', 'unlimited',
-			'priceCents', 999,
-			'interval', 'month',
-			'features', json_build_array('Unlimited workouts',
-			    'Priority support')))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'tiers', (select json_agg(json_build_object(
+					'id', t.id,
+					'credits', t.credits,
+					'priceCents', t.price_cents,
+					'popular', t.popular) order by t.ord)
+				    from billing_tiers() t),
+			'subscription', json_build_object(
+				'id', 'unlimited',
+				'priceCents', 999,
+				'interval', 'month',
+				'features', json_build_array('Unlimited workouts',
+				    'Priority support')))
+	) q(v) limit 1);
+end;
 $$;
 
 -- POST /api/billing/checkout (API §5.8): a pending purchase carrying the

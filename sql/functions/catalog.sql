@@ -3,8 +3,15 @@
 -- their JSON already rendered in the contract's shape (§3).
 
 CREATE OR REPLACE FUNCTION catalog_version() RETURNS bigint
-LANGUAGE sql STABLE AS $$
-	SELECT version FROM catalog_meta WHERE id = 1
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT version FROM catalog_meta WHERE id = 1
+	) q(v) limit 1);
+end;
 $$;
 
 CREATE OR REPLACE FUNCTION catalog_muscles()

@@ -16,14 +16,21 @@
 -- 1 when a and b block each other in either direction.
 create or replace function users_blocked(a text, b text)
 returns boolean
-language sql
+language plpgsql
 stable
 as $$
-	select a is not null and b is not null and (
-	    exists (select 1 from user_blocks k
-		     where k.blocker_id = a and k.blocked_id = b)
-	 or exists (select 1 from user_blocks k
-		     where k.blocker_id = b and k.blocked_id = a))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select a is not null and b is not null and (
+		    exists (select 1 from user_blocks k
+			     where k.blocker_id = a and k.blocked_id = b)
+		 or exists (select 1 from user_blocks k
+			     where k.blocker_id = b and k.blocked_id = a))
+	) q(v) limit 1);
+end;
 $$;
 
 -- Whether p_user may see an event of this scope and owner in the feed.
@@ -143,17 +150,24 @@ $$;
 -- The latest events of every scope with identity, for moderators.
 create or replace function community_recent_events(p_limit integer)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select coalesce(json_agg(activity_event_json(e, u.username,
-		   u.display_name, false) order by e.created_at desc, e.id desc),
-		   '[]'::json)
-	  from activity_events e
-	  left join users u on u.id = e.user_id
-	 where e.id in (select a.id from activity_events a
-			 order by a.created_at desc, a.id desc
-			 limit least(greatest(p_limit, 1), 100))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select coalesce(json_agg(activity_event_json(e, u.username,
+			   u.display_name, false) order by e.created_at desc, e.id desc),
+			   '[]'::json)
+		  from activity_events e
+		  left join users u on u.id = e.user_id
+		 where e.id in (select a.id from activity_events a
+				 order by a.created_at desc, a.id desc
+				 limit least(greatest(p_limit, 1), 100))
+	) q(v) limit 1);
+end;
 $$;
 
 -- ---------------------------------------------------------------- real time
@@ -176,11 +190,18 @@ $$;
 -- Whether p_user's stream must be filtered (any block, either direction).
 create or replace function realtime_user_filtered(p_user text)
 returns boolean
-language sql
+language plpgsql
 stable
 as $$
-	select exists (select 1 from user_blocks k where k.blocker_id = p_user)
-	    or exists (select 1 from user_blocks k where k.blocked_id = p_user)
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select exists (select 1 from user_blocks k where k.blocker_id = p_user)
+		    or exists (select 1 from user_blocks k where k.blocked_id = p_user)
+	) q(v) limit 1);
+end;
 $$;
 
 -- ---------------------------------------------------------------- presence
@@ -204,87 +225,115 @@ $$;
 -- {"total","byGeoBucket":[{"geoBucket","count"}]} of present users.
 create or replace function presence_summary()
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	with live as (
-		select p.user_id, p.geo_bucket
-		  from presence p
-		 where p.last_seen > now() - interval '120 seconds'
-	), buckets as (
-		select l.geo_bucket, count(*) as n
-		  from live l
-		 where l.geo_bucket is not null
-		 group by l.geo_bucket
-	)
-	select json_build_object(
-		'total', (select count(*) from live),
-		'byGeoBucket', coalesce((select json_agg(json_build_object(
-			'geoBucket', b.geo_bucket, 'count', b.n)
-			order by b.n desc, b.geo_bucket) from buckets b),
-			'[]'::json))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		with live as (
+			select p.user_id, p.geo_bucket
+			  from presence p
+			 where p.last_seen > now() - interval '120 seconds'
+		), buckets as (
+			select l.geo_bucket, count(*) as n
+			  from live l
+			 where l.geo_bucket is not null
+			 group by l.geo_bucket
+		)
+		select json_build_object(
+			'total', (select count(*) from live),
+			'byGeoBucket', coalesce((select json_agg(json_build_object(
+				'geoBucket', b.geo_bucket, 'count', b.n)
+				order by b.n desc, b.geo_bucket) from buckets b),
+				'[]'::json))
+	) q(v) limit 1);
+end;
 $$;
 
 -- ---------------------------------------------------------------- stats
 
 create or replace function community_stats(p_active integer)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'activeNow', p_active,
-		'totalUsers', (select count(*) from users),
-		'workoutsToday', (select count(*) from workouts w
-			where w.date = (now() at time zone 'UTC')::date))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'activeNow', p_active,
+			'totalUsers', (select count(*) from users),
+			'workoutsToday', (select count(*) from workouts w
+				where w.date = (now() at time zone 'UTC')::date))
+	) q(v) limit 1);
+end;
 $$;
 
 -- Selections = exercise entries of workouts logged in the last 30 minutes.
 create or replace function community_stats_public(p_active integer)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'activeNow', p_active,
-		'workoutsToday', (select count(*) from workouts w
-			where w.date = (now() at time zone 'UTC')::date),
-		'workoutsThisWeek', (select count(*) from workouts w
-			where w.date > (now() at time zone 'UTC')::date - 7
-			  and w.date <= (now() at time zone 'UTC')::date),
-		'topExercises', coalesce((
-			select json_agg(json_build_object('exerciseId', t.ex,
-			    'count', t.n) order by t.n desc, t.ex)
-			  from (select x->>'exerciseId' as ex, count(*) as n
-				  from workouts w,
-				       jsonb_array_elements(case when
-					   jsonb_typeof(w.exercise_data) = 'array'
-					   then w.exercise_data else '[]'::jsonb
-					   end) x
-				 where w.created_at > now() - interval '30 minutes'
-				   and x->>'exerciseId' is not null
-				 group by 1
-				 order by 2 desc, 1
-				 limit 10) t), '[]'::json))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'activeNow', p_active,
+			'workoutsToday', (select count(*) from workouts w
+				where w.date = (now() at time zone 'UTC')::date),
+			'workoutsThisWeek', (select count(*) from workouts w
+				where w.date > (now() at time zone 'UTC')::date - 7
+				  and w.date <= (now() at time zone 'UTC')::date),
+			'topExercises', coalesce((
+				select json_agg(json_build_object('exerciseId', t.ex,
+				    'count', t.n) order by t.n desc, t.ex)
+				  from (select x->>'exerciseId' as ex, count(*) as n
+					  from workouts w,
+					       jsonb_array_elements(case when
+						   jsonb_typeof(w.exercise_data) = 'array'
+						   then w.exercise_data else '[]'::jsonb
+						   end) x
+					 where w.created_at > now() - interval '30 minutes'
+					   and x->>'exerciseId' is not null
+					 group by 1
+					 order by 2 desc, 1
+					 limit 10) t), '[]'::json))
+	) q(v) limit 1);
+end;
 $$;
 
 -- floor(100 x share of users whose total TU <= the caller's).
 create or replace function community_percentile(p_user text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	with totals as (
-		select u.id, coalesce(sum(w.total_tu::double precision), 0) as tu
-		  from users u
-		  left join workouts w on w.user_id = u.id
-		 group by u.id
-	)
-	select json_build_object('percentile', coalesce(floor(100.0 *
-		count(*) filter (where t.tu <= (select tu from totals
-					       where id = p_user))
-		/ nullif(count(*), 0))::integer, 0))
-	  from totals t
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		with totals as (
+			select u.id, coalesce(sum(w.total_tu::double precision), 0) as tu
+			  from users u
+			  left join workouts w on w.user_id = u.id
+			 group by u.id
+		)
+		select json_build_object('percentile', coalesce(floor(100.0 *
+			count(*) filter (where t.tu <= (select tu from totals
+						       where id = p_user))
+			/ nullif(count(*), 0))::integer, 0))
+		  from totals t
+	) q(v) limit 1);
+end;
 $$;
 
 -- ---------------------------------------------------------------- leaderboard
@@ -394,36 +443,50 @@ $$;
 
 create or replace function highfive_stats(p_user text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'sent', (select count(*) from high_fives h
-			  where h.sender_id = p_user),
-		'received', (select count(*) from high_fives h
-			      where h.recipient_id = p_user))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'sent', (select count(*) from high_fives h
+				  where h.sender_id = p_user),
+			'received', (select count(*) from high_fives h
+				      where h.recipient_id = p_user))
+	) q(v) limit 1);
+end;
 $$;
 
 create or replace function highfive_users(p_user text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object('users', coalesce(json_agg(json_build_object(
-		'userId', t.sender_id,
-		'username', u.username,
-		'displayName', u.display_name,
-		'avatarUrl', u.avatar_url,
-		'count', t.n,
-		'lastAt', iso_ts(t.last_at)) order by t.last_at desc,
-		t.sender_id), '[]'::json))
-	  from (select h.sender_id, count(*) as n, max(h.created_at) as last_at
-		  from high_fives h
-		 where h.recipient_id = p_user
-		 group by h.sender_id
-		 order by max(h.created_at) desc
-		 limit 50) t
-	  join users u on u.id = t.sender_id
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object('users', coalesce(json_agg(json_build_object(
+			'userId', t.sender_id,
+			'username', u.username,
+			'displayName', u.display_name,
+			'avatarUrl', u.avatar_url,
+			'count', t.n,
+			'lastAt', iso_ts(t.last_at)) order by t.last_at desc,
+			t.sender_id), '[]'::json))
+		  from (select h.sender_id, count(*) as n, max(h.created_at) as last_at
+			  from high_fives h
+			 where h.recipient_id = p_user
+			 group by h.sender_id
+			 order by max(h.created_at) desc
+			 limit 50) t
+		  join users u on u.id = t.sender_id
+	) q(v) limit 1);
+end;
 $$;
 
 -- ---------------------------------------------------------------- competitions
@@ -445,37 +508,51 @@ $$;
 
 create or replace function competition_json(c competitions)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'id', c.id,
-		'name', c.name,
-		'description', c.description,
-		'creatorId', c.creator_id,
-		'type', c.type,
-		'status', competition_status(c),
-		'startDate', iso_ts(c.start_date),
-		'endDate', iso_ts(c.end_date),
-		'maxParticipants', c.max_participants,
-		'entryFee', c.entry_fee,
-		'prizePool', c.prize_pool,
-		'rules', c.rules,
-		'isPublic', c.is_public,
-		'participantCount', (select count(*)
-			from competition_participants p
-		       where p.competition_id = c.id),
-		'createdAt', iso_ts(c.created_at))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'id', c.id,
+			'name', c.name,
+			'description', c.description,
+			'creatorId', c.creator_id,
+			'type', c.type,
+			'status', competition_status(c),
+			'startDate', iso_ts(c.start_date),
+			'endDate', iso_ts(c.end_date),
+			'maxParticipants', c.max_participants,
+			'entryFee', c.entry_fee,
+			'prizePool', c.prize_pool,
+			'rules', c.rules,
+			'isPublic', c.is_public,
+			'participantCount', (select count(*)
+				from competition_participants p
+			       where p.competition_id = c.id),
+			'createdAt', iso_ts(c.created_at))
+	) q(v) limit 1);
+end;
 $$;
 
 create or replace function competition_visible(c competitions, p_user text)
 returns boolean
-language sql
+language plpgsql
 stable
 as $$
-	select c.is_public or (p_user is not null and (c.creator_id = p_user
-	    or exists (select 1 from competition_participants p
-			where p.competition_id = c.id and p.user_id = p_user)))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select c.is_public or (p_user is not null and (c.creator_id = p_user
+		    or exists (select 1 from competition_participants p
+				where p.competition_id = c.id and p.user_id = p_user)))
+	) q(v) limit 1);
+end;
 $$;
 
 -- Scores by type over the workouts dated in the competition window (UTC
@@ -524,20 +601,27 @@ $$;
 
 create or replace function competition_list(p_user text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object('competitions', coalesce(json_agg(
-		competition_json(c) order by c.start_date desc, c.id), '[]'::json))
-	  from competitions c
-	 where c.id in (select x.id from competitions x
-		 where (x.is_public and x.status <> 'canceled')
-		    or (p_user is not null and (x.creator_id = p_user
-			or exists (select 1 from competition_participants p
-				    where p.competition_id = x.id
-				      and p.user_id = p_user)))
-		 order by x.start_date desc, x.id
-		 limit 50)
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object('competitions', coalesce(json_agg(
+			competition_json(c) order by c.start_date desc, c.id), '[]'::json))
+		  from competitions c
+		 where c.id in (select x.id from competitions x
+			 where (x.is_public and x.status <> 'canceled')
+			    or (p_user is not null and (x.creator_id = p_user
+				or exists (select 1 from competition_participants p
+					    where p.competition_id = x.id
+					      and p.user_id = p_user)))
+			 order by x.start_date desc, x.id
+			 limit 50)
+	) q(v) limit 1);
+end;
 $$;
 
 create or replace function competition_get(p_id text, p_user text)
@@ -815,22 +899,29 @@ $$;
 
 create or replace function group_json(g groups, p_user text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'id', g.id,
-		'name', g.name,
-		'description', g.description,
-		'avatarUrl', g.avatar_url,
-		'ownerId', g.owner_id,
-		'settings', g.settings,
-		'memberCount', (select count(*) from group_memberships m
-				 where m.group_id = g.id),
-		'myRole', (select m.role from group_memberships m
-			    where m.group_id = g.id and m.user_id = p_user),
-		'createdAt', iso_ts(g.created_at),
-		'updatedAt', iso_ts(g.updated_at))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'id', g.id,
+			'name', g.name,
+			'description', g.description,
+			'avatarUrl', g.avatar_url,
+			'ownerId', g.owner_id,
+			'settings', g.settings,
+			'memberCount', (select count(*) from group_memberships m
+					 where m.group_id = g.id),
+			'myRole', (select m.role from group_memberships m
+				    where m.group_id = g.id and m.user_id = p_user),
+			'createdAt', iso_ts(g.created_at),
+			'updatedAt', iso_ts(g.updated_at))
+	) q(v) limit 1);
+end;
 $$;
 
 create or replace function group_is_private(g groups)
@@ -887,34 +978,41 @@ $$;
 create or replace function group_list(p_user text, p_mine boolean,
 	p_search text, p_limit integer, p_offset integer)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	with vis as (
-		select g.*
-		  from groups g
-		 where ((g.settings ->> 'visibility') is distinct from 'private'
-			or exists (select 1 from group_memberships m
-				    where m.group_id = g.id
-				      and m.user_id = p_user))
-		   and (not coalesce(p_mine, false)
-			or exists (select 1 from group_memberships m
-				    where m.group_id = g.id
-				      and m.user_id = p_user))
-		   and (p_search is null or p_search = ''
-			or strpos(lower(g.name), lower(p_search)) > 0)
-	)
-	select json_build_object(
-		'groups', coalesce((select json_agg(group_json(p, p_user)
-			order by p.created_at desc, p.id)
-			from groups p
-		       where p.id in (select v.id from vis v
-				       order by v.created_at desc, v.id
-				       limit p_limit offset p_offset)),
-			'[]'::json),
-		'total', (select count(*) from vis),
-		'limit', p_limit,
-		'offset', p_offset)
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		with vis as (
+			select g.*
+			  from groups g
+			 where ((g.settings ->> 'visibility') is distinct from 'private'
+				or exists (select 1 from group_memberships m
+					    where m.group_id = g.id
+					      and m.user_id = p_user))
+			   and (not coalesce(p_mine, false)
+				or exists (select 1 from group_memberships m
+					    where m.group_id = g.id
+					      and m.user_id = p_user))
+			   and (p_search is null or p_search = ''
+				or strpos(lower(g.name), lower(p_search)) > 0)
+		)
+		select json_build_object(
+			'groups', coalesce((select json_agg(group_json(p, p_user)
+				order by p.created_at desc, p.id)
+				from groups p
+			       where p.id in (select v.id from vis v
+					       order by v.created_at desc, v.id
+					       limit p_limit offset p_offset)),
+				'[]'::json),
+			'total', (select count(*) from vis),
+			'limit', p_limit,
+			'offset', p_offset)
+	) q(v) limit 1);
+end;
 $$;
 
 create or replace function group_get(p_id text, p_user text)
@@ -1073,15 +1171,22 @@ $$;
 
 create or replace function group_member_json(p_id text, p_user text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object('userId', m.user_id, 'username', u.username,
-		'displayName', u.display_name, 'role', m.role,
-		'joinedAt', iso_ts(m.joined_at))
-	  from group_memberships m
-	  join users u on u.id = m.user_id
-	 where m.group_id = p_id and m.user_id = p_user
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object('userId', m.user_id, 'username', u.username,
+			'displayName', u.display_name, 'role', m.role,
+			'joinedAt', iso_ts(m.joined_at))
+		  from group_memberships m
+		  join users u on u.id = m.user_id
+		 where m.group_id = p_id and m.user_id = p_user
+	) q(v) limit 1);
+end;
 $$;
 
 create or replace function group_members(p_id text, p_user text)

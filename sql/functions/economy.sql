@@ -250,17 +250,24 @@ $$;
 -- GET /api/economy/balance (API §5.2). A user without a balance row has 0.
 create or replace function economy_balance(p_user_id text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'balance', coalesce(b.balance, 0),
-		'lifetimeEarned', coalesce(b.lifetime_earned, 0),
-		'lifetimeSpent', coalesce(b.lifetime_spent, 0),
-		'unlimited', e.reason is not null,
-		'unlimitedReason', e.reason)
-	  from (select entitlement_reason(p_user_id) as reason) e
-	  left join credit_balances b on b.user_id = p_user_id
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'balance', coalesce(b.balance, 0),
+			'lifetimeEarned', coalesce(b.lifetime_earned, 0),
+			'lifetimeSpent', coalesce(b.lifetime_spent, 0),
+			'unlimited', e.reason is not null,
+			'unlimitedReason', e.reason)
+		  from (select entitlement_reason(p_user_id) as reason) e
+		  left join credit_balances b on b.user_id = p_user_id
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/economy/history (API §5.3): newest first. Ledger rows of one user
@@ -269,45 +276,59 @@ $$;
 create or replace function economy_history(p_user_id text, p_limit integer,
     p_offset bigint)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'transactions', coalesce((
-			select json_agg(t.doc order by t.n)
-			  from (select json_build_object(
-					'id', l.id,
-					'action', l.action,
-					'amount', l.amount,
-					'balanceAfter', l.balance_after,
-					'metadata', l.metadata,
-					'createdAt', iso_ts(l.created_at)) as doc,
-				       row_number() over (order by l.created_at desc,
-					   l.id desc) as n
-				  from credit_ledger l
-				 where l.user_id = p_user_id
-				 order by l.created_at desc, l.id desc
-				 limit p_limit offset p_offset) t), '[]'::json),
-		'total', (select count(*) from credit_ledger l
-		           where l.user_id = p_user_id),
-		'limit', p_limit,
-		'offset', p_offset)
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'transactions', coalesce((
+				select json_agg(t.doc order by t.n)
+				  from (select json_build_object(
+						'id', l.id,
+						'action', l.action,
+						'amount', l.amount,
+						'balanceAfter', l.balance_after,
+						'metadata', l.metadata,
+						'createdAt', iso_ts(l.created_at)) as doc,
+					       row_number() over (order by l.created_at desc,
+						   l.id desc) as n
+					  from credit_ledger l
+					 where l.user_id = p_user_id
+					 order by l.created_at desc, l.id desc
+					 limit p_limit offset p_offset) t), '[]'::json),
+			'total', (select count(*) from credit_ledger l
+			           where l.user_id = p_user_id),
+			'limit', p_limit,
+			'offset', p_offset)
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/economy/actions (API §5.5): enabled actions only.
 create or replace function economy_actions()
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object('actions', coalesce(json_agg(json_build_object(
-		'id', a.id,
-		'name', a.name,
-		'description', a.description,
-		'defaultCost', a.default_cost,
-		'pluginId', a.plugin_id) order by a.id), '[]'::json))
-	  from credit_actions a
-	 where a.enabled
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object('actions', coalesce(json_agg(json_build_object(
+			'id', a.id,
+			'name', a.name,
+			'description', a.description,
+			'defaultCost', a.default_cost,
+			'pluginId', a.plugin_id) order by a.id), '[]'::json))
+		  from credit_actions a
+		 where a.enabled
+	) q(v) limit 1);
+end;
 $$;
 
 -- POST /api/economy/charge (API §5.6), run SERIALIZABLE by the caller (the
@@ -385,27 +406,34 @@ $$;
 -- come from the newest subscription row.
 create or replace function economy_entitlements(p_user_id text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'unlimited', e.reason is not null,
-		'reason', coalesce(e.reason, 'credits'),
-		'trialEndsAt', iso_ts(u.trial_ends_at),
-		'daysLeftInTrial', coalesce(greatest(0, ceil(extract(epoch from
-		    (u.trial_ends_at - now())) / 86400))::integer, 0),
-		'subscriptionStatus', s.status,
-		'subscriptionEndsAt', iso_ts(s.current_period_end),
-		'creditBalance', coalesce(b.balance, 0))
-	  from users u
-	 cross join lateral (select entitlement_reason(u.id) as reason) e
-	  left join lateral (select s.status, s.current_period_end
-	                       from subscriptions s
-	                      where s.user_id = u.id
-	                      order by s.created_at desc, s.id desc
-	                      limit 1) s on true
-	  left join credit_balances b on b.user_id = u.id
-	 where u.id = p_user_id
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'unlimited', e.reason is not null,
+			'reason', coalesce(e.reason, 'credits'),
+			'trialEndsAt', iso_ts(u.trial_ends_at),
+			'daysLeftInTrial', coalesce(greatest(0, ceil(extract(epoch from
+			    (u.trial_ends_at - now())) / 86400))::integer, 0),
+			'subscriptionStatus', s.status,
+			'subscriptionEndsAt', iso_ts(s.current_period_end),
+			'creditBalance', coalesce(b.balance, 0))
+		  from users u
+		 cross join lateral (select entitlement_reason(u.id) as reason) e
+		  left join lateral (select s.status, s.current_period_end
+		                       from subscriptions s
+		                      where s.user_id = u.id
+		                      order by s.created_at desc, s.id desc
+		                      limit 1) s on true
+		  left join credit_balances b on b.user_id = u.id
+		 where u.id = p_user_id
+	) q(v) limit 1);
+end;
 $$;
 
 -- Replaced by db_queue_lock() / db_queue_unlock() (system.sql).

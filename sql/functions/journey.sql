@@ -14,11 +14,18 @@
 -- The user's total TU over all workouts, public and private.
 create or replace function journey_total_tu(p_user_id text)
 returns numeric
-language sql
+language plpgsql
 stable
 as $$
-	select round(coalesce((select t.tu from user_activity_totals t
-				where t.user_id = p_user_id), 0)::numeric, 2)
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select round(coalesce((select t.tu from user_activity_totals t
+					where t.user_id = p_user_id), 0)::numeric, 2)
+	) q(v) limit 1);
+end;
 $$;
 
 -- The level row reached with p_tu TU in an archetype (NULL columns when the
@@ -42,51 +49,65 @@ $$;
 -- dated after today do not count.
 create or replace function journey_streak(p_user_id text)
 returns integer
-language sql
+language plpgsql
 stable
 as $$
-	with today as (
-		select (now() at time zone 'UTC')::date as d
-	), days as (
-		select distinct w.date
-		  from workouts w, today t
-		 where w.user_id = p_user_id
-		   and w.date <= t.d
-	), anchor as (
-		select case
-			when exists (select 1 from days, today t where days.date = t.d)
-				then (select d from today)
-			when exists (select 1 from days, today t
-			              where days.date = t.d - 1)
-				then (select d - 1 from today)
-		end as d
-	), ranked as (
-		select days.date,
-		       row_number() over (order by days.date desc) as rn
-		  from days, anchor
-		 where days.date <= anchor.d
-	)
-	-- Dates are distinct and descending, so once one misses its slot
-	-- every later one does too: the matches are exactly the run.
-	select count(*)::integer
-	  from ranked, anchor
-	 where ranked.date = anchor.d - (ranked.rn - 1)::integer
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		with today as (
+			select (now() at time zone 'UTC')::date as d
+		), days as (
+			select distinct w.date
+			  from workouts w, today t
+			 where w.user_id = p_user_id
+			   and w.date <= t.d
+		), anchor as (
+			select case
+				when exists (select 1 from days, today t where days.date = t.d)
+					then (select d from today)
+				when exists (select 1 from days, today t
+				              where days.date = t.d - 1)
+					then (select d - 1 from today)
+			end as d
+		), ranked as (
+			select days.date,
+			       row_number() over (order by days.date desc) as rn
+			  from days, anchor
+			 where days.date <= anchor.d
+		)
+		-- Dates are distinct and descending, so once one misses its slot
+		-- every later one does too: the matches are exactly the run.
+		select count(*)::integer
+		  from ranked, anchor
+		 where ranked.date = anchor.d - (ranked.rn - 1)::integer
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/archetypes (API §6.1).
 create or replace function journey_archetypes()
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select coalesce(json_agg(json_build_object(
-		'id', a.id,
-		'name', a.name,
-		'philosophy', a.philosophy,
-		'description', a.description,
-		'focusAreas', coalesce(a.focus_areas, '[]'::jsonb),
-		'iconUrl', a.icon_url) order by a.id), '[]'::json)
-	  from archetypes a
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select coalesce(json_agg(json_build_object(
+			'id', a.id,
+			'name', a.name,
+			'philosophy', a.philosophy,
+			'description', a.description,
+			'focusAreas', coalesce(a.focus_areas, '[]'::jsonb),
+			'iconUrl', a.icon_url) order by a.id), '[]'::json)
+		  from archetypes a
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/archetypes/:id/levels (API §6.2). Unknown archetype: MM404.
@@ -445,13 +466,20 @@ $$;
 -- NULL.
 create or replace function prescription_replay(p_user_id text, p_key text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select prescription_json(p, false)
-	  from prescriptions p
-	 where p.user_id = p_user_id
-	   and p.idempotency_key = p_key
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select prescription_json(p, false)
+		  from prescriptions p
+		 where p.user_id = p_user_id
+		   and p.idempotency_key = p_key
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/prescription/:id (API §6.8): the owner's only, else MM404.
@@ -478,13 +506,20 @@ $$;
 -- subscription. The economy endpoints report the same rule.
 create or replace function prescription_unlimited(p_user_id text)
 returns boolean
-language sql
+language plpgsql
 stable
 as $$
-	select exists (select 1 from users u
-	                where u.id = p_user_id and u.trial_ends_at > now())
-	    or exists (select 1 from subscriptions s
-	                where s.user_id = p_user_id and s.status = 'active')
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select exists (select 1 from users u
+		                where u.id = p_user_id and u.trial_ends_at > now())
+		    or exists (select 1 from subscriptions s
+		                where s.user_id = p_user_id and s.status = 'active')
+	) q(v) limit 1);
+end;
 $$;
 
 -- POST /api/prescription/generate (API §6.7): stores the plan and charges

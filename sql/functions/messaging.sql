@@ -14,21 +14,28 @@ drop function if exists messaging_create(text, text, text, text);
 -- The attachment objects of one message (§9.9).
 create or replace function messaging_attachments_json(p_msg text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select coalesce(json_agg(json_build_object(
-		'id', a.id,
-		'fileName', a.file_name,
-		'fileType', a.file_type,
-		'fileSize', a.file_size,
-		'moderationStatus', a.moderation_status,
-		'url', '/api/messaging/attachments/' || a.id,
-		'thumbnailUrl', case when a.thumbnail_path is null then null
-		    else '/api/messaging/attachments/' || a.id || '/thumbnail' end)
-		order by a.created_at, a.id), '[]'::json)
-	  from message_attachments a
-	 where a.message_id = p_msg;
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select coalesce(json_agg(json_build_object(
+			'id', a.id,
+			'fileName', a.file_name,
+			'fileType', a.file_type,
+			'fileSize', a.file_size,
+			'moderationStatus', a.moderation_status,
+			'url', '/api/messaging/attachments/' || a.id,
+			'thumbnailUrl', case when a.thumbnail_path is null then null
+			    else '/api/messaging/attachments/' || a.id || '/thumbnail' end)
+			order by a.created_at, a.id), '[]'::json)
+		  from message_attachments a
+		 where a.message_id = p_msg
+	) q(v) limit 1);
+end;
 $$;
 
 -- The message object of §9.3.  Never called for deleted messages.
@@ -52,41 +59,62 @@ $$;
 -- The participants of a conversation, owner first, then by join time.
 create or replace function messaging_participants_json(p_conv text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select coalesce(json_agg(json_build_object(
-		'userId', u.id,
-		'username', u.username,
-		'displayName', u.display_name,
-		'avatarUrl', u.avatar_url,
-		'role', p.role)
-		order by p.role <> 'owner', p.joined_at, u.id), '[]'::json)
-	  from conversation_participants p
-	  join users u on u.id = p.user_id
-	 where p.conversation_id = p_conv;
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select coalesce(json_agg(json_build_object(
+			'userId', u.id,
+			'username', u.username,
+			'displayName', u.display_name,
+			'avatarUrl', u.avatar_url,
+			'role', p.role)
+			order by p.role <> 'owner', p.joined_at, u.id), '[]'::json)
+		  from conversation_participants p
+		  join users u on u.id = p.user_id
+		 where p.conversation_id = p_conv
+	) q(v) limit 1);
+end;
 $$;
 
 -- The comma-separated stream channels of a conversation's participants.
 create or replace function messaging_channels(p_conv text)
 returns text
-language sql
+language plpgsql
 stable
 as $$
-	select string_agg('messaging.u.' || p.user_id, ',' order by p.user_id)
-	  from conversation_participants p
-	 where p.conversation_id = p_conv;
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select string_agg('messaging.u.' || p.user_id, ',' order by p.user_id)
+		  from conversation_participants p
+		 where p.conversation_id = p_conv
+	) q(v) limit 1);
+end;
 $$;
 
 -- True when a or b has blocked the other.
 create or replace function messaging_blocked(p_a text, p_b text)
 returns boolean
-language sql
+language plpgsql
 stable
 as $$
-	select exists (select 1 from user_blocks b
-		 where (b.blocker_id = p_a and b.blocked_id = p_b)
-		    or (b.blocker_id = p_b and b.blocked_id = p_a));
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select exists (select 1 from user_blocks b
+			 where (b.blocker_id = p_a and b.blocked_id = p_b)
+			    or (b.blocker_id = p_b and b.blocked_id = p_a))
+	) q(v) limit 1);
+end;
 $$;
 
 -- Raises MM404 unless p_user takes part in p_conv.
@@ -108,40 +136,47 @@ $$;
 -- GET /api/messaging/conversations (§9.1).
 create or replace function messaging_conversations(p_user text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object('conversations', coalesce(json_agg(x.doc
-		order by x.activity desc, x.id desc), '[]'::json))
-	  from (select c.id, coalesce(c.last_message_at, c.created_at)
-			   as activity,
-		       json_build_object(
-			'id', c.id,
-			'type', c.type,
-			'name', c.name,
-			'participants', messaging_participants_json(c.id),
-			'lastMessage', (select json_build_object(
-				'id', m.id,
-				'content', m.content,
-				'senderId', m.sender_id,
-				'createdAt', iso_ts(m.created_at))
-			      from messages m
-			     where m.conversation_id = c.id
-			       and m.deleted_at is null
-			     order by m.created_at desc, m.id desc
-			     limit 1),
-			'unreadCount', (select count(*)
-			      from messages m
-			     where m.conversation_id = c.id
-			       and m.deleted_at is null
-			       and m.sender_id <> p_user
-			       and (me.last_read_at is null
-				    or m.created_at > me.last_read_at)),
-			'lastMessageAt', iso_ts(c.last_message_at),
-			'createdAt', iso_ts(c.created_at)) as doc
-		  from conversation_participants me
-		  join conversations c on c.id = me.conversation_id
-		 where me.user_id = p_user) x;
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object('conversations', coalesce(json_agg(x.doc
+			order by x.activity desc, x.id desc), '[]'::json))
+		  from (select c.id, coalesce(c.last_message_at, c.created_at)
+				   as activity,
+			       json_build_object(
+				'id', c.id,
+				'type', c.type,
+				'name', c.name,
+				'participants', messaging_participants_json(c.id),
+				'lastMessage', (select json_build_object(
+					'id', m.id,
+					'content', m.content,
+					'senderId', m.sender_id,
+					'createdAt', iso_ts(m.created_at))
+				      from messages m
+				     where m.conversation_id = c.id
+				       and m.deleted_at is null
+				     order by m.created_at desc, m.id desc
+				     limit 1),
+				'unreadCount', (select count(*)
+				      from messages m
+				     where m.conversation_id = c.id
+				       and m.deleted_at is null
+				       and m.sender_id <> p_user
+				       and (me.last_read_at is null
+					    or m.created_at > me.last_read_at)),
+				'lastMessageAt', iso_ts(c.last_message_at),
+				'createdAt', iso_ts(c.created_at)) as doc
+			  from conversation_participants me
+			  join conversations c on c.id = me.conversation_id
+			 where me.user_id = p_user) x
+	) q(v) limit 1);
+end;
 $$;
 
 -- POST /api/messaging/conversations (§9.2).  p_ids is a JSON array of

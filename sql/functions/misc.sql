@@ -37,19 +37,26 @@ $$;
 -- are taken from the stored document. Other binaries read this (e.g. the
 -- privacy flags that decide the visibility of new events, API §4.2).
 CREATE OR REPLACE FUNCTION settings_document(p_user_id text) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_object_agg(d.section, (
-		SELECT jsonb_object_agg(k.key, CASE
-			WHEN jsonb_typeof(s.settings -> d.section -> k.key)
-			     = jsonb_typeof(k.value)
-			 AND (settings_choices(d.section, k.key) IS NULL
-			      OR settings_choices(d.section, k.key)
-				 @> jsonb_build_array(s.settings -> d.section -> k.key))
-			THEN s.settings -> d.section -> k.key
-			ELSE k.value END)
-		  FROM jsonb_each(d.value) k))
-	  FROM jsonb_each(settings_defaults()) d(section, value)
-	  LEFT JOIN user_settings s ON s.user_id = p_user_id
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT jsonb_object_agg(d.section, (
+			SELECT jsonb_object_agg(k.key, CASE
+				WHEN jsonb_typeof(s.settings -> d.section -> k.key)
+				     = jsonb_typeof(k.value)
+				 AND (settings_choices(d.section, k.key) IS NULL
+				      OR settings_choices(d.section, k.key)
+					 @> jsonb_build_array(s.settings -> d.section -> k.key))
+				THEN s.settings -> d.section -> k.key
+				ELSE k.value END)
+			  FROM jsonb_each(d.value) k))
+		  FROM jsonb_each(settings_defaults()) d(section, value)
+		  LEFT JOIN user_settings s ON s.user_id = p_user_id
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/settings.
@@ -157,34 +164,41 @@ $$;
 CREATE OR REPLACE FUNCTION locations_nearby(p_lat double precision,
     p_lng double precision, p_radius double precision)
 RETURNS text
-LANGUAGE sql STABLE AS $$
-	WITH box AS (
-		SELECT p_lat - degrees(p_radius / 6371.0) AS lat_lo,
-		       p_lat + degrees(p_radius / 6371.0) AS lat_hi,
-		       CASE WHEN abs(p_lat) + degrees(p_radius / 6371.0) >= 89.9
-			    THEN 180.0
-			    ELSE least(180.0, degrees(asin(least(1.0,
-				sin(p_radius / 6371.0) / cos(radians(p_lat))))))
-		       END AS dlng
-	), hit AS (
-		SELECT p.*, places_distance_km(p_lat, p_lng, p.lat, p.lng) AS km
-		  FROM places p, box b
-		 WHERE p.lat BETWEEN b.lat_lo AND b.lat_hi
-		   AND (b.dlng >= 180.0
-			OR p.lng BETWEEN p_lng - b.dlng AND p_lng + b.dlng
-			OR p.lng BETWEEN p_lng - b.dlng + 360 AND 180
-			OR p.lng BETWEEN -180 AND p_lng + b.dlng - 360)
-	)
-	SELECT json_build_object('locations', COALESCE(json_agg(
-		json_build_object(
-			'id', h.id,
-			'name', h.name,
-			'type', h.type,
-			'address', h.address,
-			'lat', h.lat,
-			'lng', h.lng,
-			'distance', round(h.km::numeric, 3))
-		ORDER BY h.km, h.id), '[]'::json))::text
-	  FROM hit h
-	 WHERE h.km <= p_radius
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		WITH box AS (
+			SELECT p_lat - degrees(p_radius / 6371.0) AS lat_lo,
+			       p_lat + degrees(p_radius / 6371.0) AS lat_hi,
+			       CASE WHEN abs(p_lat) + degrees(p_radius / 6371.0) >= 89.9
+				    THEN 180.0
+				    ELSE least(180.0, degrees(asin(least(1.0,
+					sin(p_radius / 6371.0) / cos(radians(p_lat))))))
+			       END AS dlng
+		), hit AS (
+			SELECT p.*, places_distance_km(p_lat, p_lng, p.lat, p.lng) AS km
+			  FROM places p, box b
+			 WHERE p.lat BETWEEN b.lat_lo AND b.lat_hi
+			   AND (b.dlng >= 180.0
+				OR p.lng BETWEEN p_lng - b.dlng AND p_lng + b.dlng
+				OR p.lng BETWEEN p_lng - b.dlng + 360 AND 180
+				OR p.lng BETWEEN -180 AND p_lng + b.dlng - 360)
+		)
+		SELECT json_build_object('locations', COALESCE(json_agg(
+			json_build_object(
+				'id', h.id,
+				'name', h.name,
+				'type', h.type,
+				'address', h.address,
+				'lat', h.lat,
+				'lng', h.lng,
+				'distance', round(h.km::numeric, 3))
+			ORDER BY h.km, h.id), '[]'::json))::text
+		  FROM hit h
+		 WHERE h.km <= p_radius
+	) q(v) limit 1);
+end;
 $$;

@@ -4,19 +4,33 @@
 -- binaries (each names its connection after its program).
 DROP FUNCTION IF EXISTS health_pool();
 CREATE FUNCTION health_pool() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object(
-		'total', count(*),
-		'idle', count(*) FILTER (WHERE state = 'idle'),
-		'waiting', count(*) FILTER (WHERE wait_event_type = 'Lock'))::text
-	  FROM pg_stat_activity
-	 WHERE datname = current_database()
-	   AND backend_type = 'client backend'
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT jsonb_build_object(
+			'total', count(*),
+			'idle', count(*) FILTER (WHERE state = 'idle'),
+			'waiting', count(*) FILTER (WHERE wait_event_type = 'Lock'))::text
+		  FROM pg_stat_activity
+		 WHERE datname = current_database()
+		   AND backend_type = 'client backend'
+	) q(v) limit 1);
+end;
 $$;
 
 CREATE OR REPLACE FUNCTION migration_version() RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT max(version) FROM schema_migrations
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT max(version) FROM schema_migrations
+	) q(v) limit 1);
+end;
 $$;
 
 -- The queue lock of db_exec_queued() (lib/db.h): a session advisory lock

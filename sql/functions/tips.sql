@@ -160,18 +160,25 @@ $$;
 -- A stored activity event as the owner sees it in the feed (API §7.1).
 CREATE OR REPLACE FUNCTION milestones_event_json(e activity_events)
 RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object(
-		'id', e.id,
-		'eventType', e.event_type,
-		'userId', e.user_id,
-		'username', u.username,
-		'displayName', u.display_name,
-		'payload', e.payload,
-		'visibilityScope', e.visibility_scope,
-		'createdAt', iso_ts(e.created_at))
-	  FROM (SELECT 1) one
-	  LEFT JOIN users u ON u.id = e.user_id
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT jsonb_build_object(
+			'id', e.id,
+			'eventType', e.event_type,
+			'userId', e.user_id,
+			'username', u.username,
+			'displayName', u.display_name,
+			'payload', e.payload,
+			'visibilityScope', e.visibility_scope,
+			'createdAt', iso_ts(e.created_at))
+		  FROM (SELECT 1) one
+		  LEFT JOIN users u ON u.id = e.user_id
+	) q(v) limit 1);
+end;
 $$;
 
 -- The per-user lock that serializes milestone bookkeeping.
@@ -264,26 +271,33 @@ $$;
 
 -- The milestone list of API §10.5 for one user (progress as stored).
 CREATE OR REPLACE FUNCTION milestones_json(p_user_id text) RETURNS json
-LANGUAGE sql STABLE AS $$
-	SELECT json_build_object('milestones', COALESCE(json_agg(
-		json_build_object(
-			'id', m.id,
-			'name', m.name,
-			'description', m.description,
-			'category', m.category,
-			'conditionType', m.condition_type,
-			'conditionValue', m.condition_value,
-			'target', milestones_target(m),
-			'progress', COALESCE(p.progress, 0),
-			'completed', p.completed_at IS NOT NULL,
-			'completedAt', iso_ts(p.completed_at),
-			'rewardCredits', m.reward_credits,
-			'rewardClaimed', COALESCE(p.reward_claimed, false),
-			'badgeIcon', m.badge_icon)
-		ORDER BY m.category, milestones_target(m), m.id), '[]'::json))
-	  FROM milestones m
-	  LEFT JOIN user_milestone_progress p
-	    ON p.milestone_id = m.id AND p.user_id = p_user_id
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT json_build_object('milestones', COALESCE(json_agg(
+			json_build_object(
+				'id', m.id,
+				'name', m.name,
+				'description', m.description,
+				'category', m.category,
+				'conditionType', m.condition_type,
+				'conditionValue', m.condition_value,
+				'target', milestones_target(m),
+				'progress', COALESCE(p.progress, 0),
+				'completed', p.completed_at IS NOT NULL,
+				'completedAt', iso_ts(p.completed_at),
+				'rewardCredits', m.reward_credits,
+				'rewardClaimed', COALESCE(p.reward_claimed, false),
+				'badgeIcon', m.badge_icon)
+			ORDER BY m.category, milestones_target(m), m.id), '[]'::json))
+		  FROM milestones m
+		  LEFT JOIN user_milestone_progress p
+		    ON p.milestone_id = m.id AND p.user_id = p_user_id
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/milestones: brings progress up to date, then lists.
@@ -424,21 +438,28 @@ $$;
 CREATE OR REPLACE FUNCTION tips_list(p_user_id text, p_trigger_type text,
     p_trigger_value text, p_category text, p_context text, p_limit integer)
 RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT json_build_object('tips', COALESCE(json_agg(tips_tip_json(t)
-		ORDER BY t.priority DESC, t.id), '[]'::json))::text
-	  FROM (SELECT *
-		  FROM tips t
-		 WHERE (p_trigger_type IS NULL OR t.trigger_type = p_trigger_type)
-		   AND (p_trigger_value IS NULL
-			OR t.trigger_value = p_trigger_value)
-		   AND (p_category IS NULL OR t.category = p_category)
-		   AND (p_context IS NULL OR p_context = ANY (t.display_context))
-		   AND (p_user_id IS NULL OR NOT EXISTS (
-			SELECT 1 FROM user_tips_seen s
-			 WHERE s.user_id = p_user_id AND s.tip_id = t.id))
-		 ORDER BY t.priority DESC, t.id
-		 LIMIT p_limit) t
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT json_build_object('tips', COALESCE(json_agg(tips_tip_json(t)
+			ORDER BY t.priority DESC, t.id), '[]'::json))::text
+		  FROM (SELECT *
+			  FROM tips t
+			 WHERE (p_trigger_type IS NULL OR t.trigger_type = p_trigger_type)
+			   AND (p_trigger_value IS NULL
+				OR t.trigger_value = p_trigger_value)
+			   AND (p_category IS NULL OR t.category = p_category)
+			   AND (p_context IS NULL OR p_context = ANY (t.display_context))
+			   AND (p_user_id IS NULL OR NOT EXISTS (
+				SELECT 1 FROM user_tips_seen s
+				 WHERE s.user_id = p_user_id AND s.tip_id = t.id))
+			 ORDER BY t.priority DESC, t.id
+			 LIMIT p_limit) t
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/tips/contextual (API §10.2): up to 5 tips for the caller's
@@ -457,97 +478,104 @@ $$;
 -- (exercise, muscle, milestone, goal, random), then id.
 CREATE OR REPLACE FUNCTION tips_contextual(p_user_id text, p_context text)
 RETURNS text
-LANGUAGE sql STABLE AS $$
-	WITH u AS (
-		SELECT id, current_level, current_archetype_id, tips_today() AS d
-		  FROM users WHERE id = p_user_id
-	), recent_ex AS (
-		SELECT DISTINCT x ->> 'exerciseId' AS id
-		  FROM u
-		  JOIN workouts w ON w.user_id = u.id AND w.date > u.d - 14
-		 CROSS JOIN LATERAL jsonb_array_elements(CASE
-			WHEN jsonb_typeof(w.exercise_data) = 'array'
-			THEN w.exercise_data ELSE '[]'::jsonb END) x
-		 WHERE jsonb_typeof(x) = 'object'
-	), mt AS (
-		SELECT t.*
-		  FROM u CROSS JOIN LATERAL tips_user_muscle_tu(u.id, u.d - 13,
-		      u.d + 1) t
-	), n14 AS (
-		SELECT count(*) AS n
-		  FROM u JOIN workouts w ON w.user_id = u.id AND w.date > u.d - 14
-	), trained AS (
-		SELECT lower(m.id) AS k
-		  FROM mt JOIN muscles m ON m.id = mt.muscle_id, u
-		 WHERE mt.last_date > u.d - 7
-		UNION
-		SELECT lower(m.muscle_group)
-		  FROM mt JOIN muscles m ON m.id = mt.muscle_id, u
-		 WHERE mt.last_date > u.d - 7
-	), neglected AS (
-		SELECT lower(m.id) AS k
-		  FROM muscles m
-		 WHERE (SELECT n FROM n14) >= 2
-		   AND NOT EXISTS (SELECT 1 FROM mt WHERE mt.muscle_id = m.id)
-		UNION
-		SELECT lower(m.muscle_group)
-		  FROM muscles m
-		 WHERE (SELECT n FROM n14) >= 2
-		 GROUP BY m.muscle_group
-		HAVING bool_and(NOT EXISTS (SELECT 1 FROM mt
-					     WHERE mt.muscle_id = m.id))
-	), metrics AS (
-		SELECT * FROM milestones_metrics(p_user_id)
-	), completed AS (
-		SELECT m.id
-		  FROM milestones m
-		  LEFT JOIN user_milestone_progress p
-		    ON p.milestone_id = m.id AND p.user_id = p_user_id
-		  LEFT JOIN metrics x ON x.condition_type = m.condition_type
-		 WHERE p.completed_at IS NOT NULL
-		    OR x.value >= milestones_target(m)
-	), goals AS (
-		SELECT g.goal
-		  FROM (SELECT pr.constraints
-			  FROM prescriptions pr
-			 WHERE pr.user_id = p_user_id
-			 ORDER BY pr.created_at DESC, pr.id DESC
-			 LIMIT 1) p
-		 CROSS JOIN LATERAL jsonb_array_elements_text(CASE
-			WHEN jsonb_typeof(p.constraints -> 'goals') = 'array'
-			THEN p.constraints -> 'goals' ELSE '[]'::jsonb END) g(goal)
-		UNION
-		SELECT a.goal
-		  FROM u JOIN tips_archetype_goals() a
-		    ON a.archetype_id = u.current_archetype_id
-	), eligible AS (
-		SELECT t AS tip, t.priority, t.id,
-		       CASE t.trigger_type WHEN 'exercise' THEN 1
-			    WHEN 'muscle' THEN 2 WHEN 'milestone' THEN 3
-			    WHEN 'goal' THEN 4 ELSE 5 END AS specificity
-		  FROM tips t, u
-		 WHERE u.current_level >= t.min_level
-		   AND u.current_level <= COALESCE(t.max_level, 2147483647)
-		   AND (p_context IS NULL OR p_context = ANY (t.display_context))
-		   AND NOT EXISTS (SELECT 1 FROM user_tips_seen s
-				    WHERE s.user_id = u.id AND s.tip_id = t.id)
-		   AND CASE t.trigger_type
-			WHEN 'random' THEN true
-			WHEN 'exercise' THEN t.trigger_value IN
-			    (SELECT id FROM recent_ex)
-			WHEN 'muscle' THEN lower(t.trigger_value) IN
-			    (SELECT k FROM trained UNION SELECT k FROM neglected)
-			WHEN 'milestone' THEN t.trigger_value IN
-			    (SELECT id FROM completed)
-			WHEN 'goal' THEN t.trigger_value IN
-			    (SELECT goal FROM goals)
-			ELSE false END
-	)
-	SELECT json_build_object('tips', COALESCE(json_agg(tips_tip_json(e.tip)
-		ORDER BY e.priority DESC, e.specificity, e.id), '[]'::json))::text
-	  FROM (SELECT * FROM eligible
-		 ORDER BY priority DESC, specificity, id
-		 LIMIT 5) e
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		WITH u AS (
+			SELECT id, current_level, current_archetype_id, tips_today() AS d
+			  FROM users WHERE id = p_user_id
+		), recent_ex AS (
+			SELECT DISTINCT x ->> 'exerciseId' AS id
+			  FROM u
+			  JOIN workouts w ON w.user_id = u.id AND w.date > u.d - 14
+			 CROSS JOIN LATERAL jsonb_array_elements(CASE
+				WHEN jsonb_typeof(w.exercise_data) = 'array'
+				THEN w.exercise_data ELSE '[]'::jsonb END) x
+			 WHERE jsonb_typeof(x) = 'object'
+		), mt AS (
+			SELECT t.*
+			  FROM u CROSS JOIN LATERAL tips_user_muscle_tu(u.id, u.d - 13,
+			      u.d + 1) t
+		), n14 AS (
+			SELECT count(*) AS n
+			  FROM u JOIN workouts w ON w.user_id = u.id AND w.date > u.d - 14
+		), trained AS (
+			SELECT lower(m.id) AS k
+			  FROM mt JOIN muscles m ON m.id = mt.muscle_id, u
+			 WHERE mt.last_date > u.d - 7
+			UNION
+			SELECT lower(m.muscle_group)
+			  FROM mt JOIN muscles m ON m.id = mt.muscle_id, u
+			 WHERE mt.last_date > u.d - 7
+		), neglected AS (
+			SELECT lower(m.id) AS k
+			  FROM muscles m
+			 WHERE (SELECT n FROM n14) >= 2
+			   AND NOT EXISTS (SELECT 1 FROM mt WHERE mt.muscle_id = m.id)
+			UNION
+			SELECT lower(m.muscle_group)
+			  FROM muscles m
+			 WHERE (SELECT n FROM n14) >= 2
+			 GROUP BY m.muscle_group
+			HAVING bool_and(NOT EXISTS (SELECT 1 FROM mt
+						     WHERE mt.muscle_id = m.id))
+		), metrics AS (
+			SELECT * FROM milestones_metrics(p_user_id)
+		), completed AS (
+			SELECT m.id
+			  FROM milestones m
+			  LEFT JOIN user_milestone_progress p
+			    ON p.milestone_id = m.id AND p.user_id = p_user_id
+			  LEFT JOIN metrics x ON x.condition_type = m.condition_type
+			 WHERE p.completed_at IS NOT NULL
+			    OR x.value >= milestones_target(m)
+		), goals AS (
+			SELECT g.goal
+			  FROM (SELECT pr.constraints
+				  FROM prescriptions pr
+				 WHERE pr.user_id = p_user_id
+				 ORDER BY pr.created_at DESC, pr.id DESC
+				 LIMIT 1) p
+			 CROSS JOIN LATERAL jsonb_array_elements_text(CASE
+				WHEN jsonb_typeof(p.constraints -> 'goals') = 'array'
+				THEN p.constraints -> 'goals' ELSE '[]'::jsonb END) g(goal)
+			UNION
+			SELECT a.goal
+			  FROM u JOIN tips_archetype_goals() a
+			    ON a.archetype_id = u.current_archetype_id
+		), eligible AS (
+			SELECT t AS tip, t.priority, t.id,
+			       CASE t.trigger_type WHEN 'exercise' THEN 1
+				    WHEN 'muscle' THEN 2 WHEN 'milestone' THEN 3
+				    WHEN 'goal' THEN 4 ELSE 5 END AS specificity
+			  FROM tips t, u
+			 WHERE u.current_level >= t.min_level
+			   AND u.current_level <= COALESCE(t.max_level, 2147483647)
+			   AND (p_context IS NULL OR p_context = ANY (t.display_context))
+			   AND NOT EXISTS (SELECT 1 FROM user_tips_seen s
+					    WHERE s.user_id = u.id AND s.tip_id = t.id)
+			   AND CASE t.trigger_type
+				WHEN 'random' THEN true
+				WHEN 'exercise' THEN t.trigger_value IN
+				    (SELECT id FROM recent_ex)
+				WHEN 'muscle' THEN lower(t.trigger_value) IN
+				    (SELECT k FROM trained UNION SELECT k FROM neglected)
+				WHEN 'milestone' THEN t.trigger_value IN
+				    (SELECT id FROM completed)
+				WHEN 'goal' THEN t.trigger_value IN
+				    (SELECT goal FROM goals)
+				ELSE false END
+		)
+		SELECT json_build_object('tips', COALESCE(json_agg(tips_tip_json(e.tip)
+			ORDER BY e.priority DESC, e.specificity, e.id), '[]'::json))::text
+		  FROM (SELECT * FROM eligible
+			 ORDER BY priority DESC, specificity, id
+			 LIMIT 5) e
+	) q(v) limit 1);
+end;
 $$;
 
 -- POST /api/tips/:id/seen and /dismiss (API §10.3): idempotent; either
@@ -611,16 +639,23 @@ $$;
 CREATE OR REPLACE FUNCTION insights_best_exercise(p_muscles text[],
     p_max_difficulty integer)
 RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT COALESCE((
-		SELECT e.name
-		  FROM exercises e
-		  JOIN exercise_activations a ON a.exercise_id = e.id
-		 WHERE a.muscle_id = ANY (p_muscles)
-		   AND e.difficulty <= p_max_difficulty
-		 GROUP BY e.id, e.name, e.difficulty
-		 ORDER BY sum(a.activation) DESC, e.difficulty, e.name
-		 LIMIT 1), 'an exercise you know well')
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT COALESCE((
+			SELECT e.name
+			  FROM exercises e
+			  JOIN exercise_activations a ON a.exercise_id = e.id
+			 WHERE a.muscle_id = ANY (p_muscles)
+			   AND e.difficulty <= p_max_difficulty
+			 GROUP BY e.id, e.name, e.difficulty
+			 ORDER BY sum(a.activation) DESC, e.difficulty, e.name
+			 LIMIT 1), 'an exercise you know well')
+	) q(v) limit 1);
+end;
 $$;
 
 CREATE OR REPLACE FUNCTION insights_group_muscles(p_group text)
@@ -1068,19 +1103,26 @@ $$;
 -- GET /api/progress/stats (API §10.9): totals over all workouts, the last
 -- 7 days including today (§4.5), the current streak (§6.6), the level.
 CREATE OR REPLACE FUNCTION progress_stats(p_user_id text) RETURNS text
-LANGUAGE sql STABLE AS $$
-	SELECT json_build_object(
-		'totalWorkouts', COALESCE((SELECT t.workouts
-			FROM user_activity_totals t WHERE t.user_id = u.id), 0),
-		'totalTu', journey_total_tu(u.id),
-		'workoutsThisWeek', (SELECT count(*) FROM workouts w
-				      WHERE w.user_id = u.id
-					AND w.date > tips_today() - 7
-					AND w.date <= tips_today()),
-		'streak', (SELECT s.current_streak
-			     FROM tips_streaks(u.id, tips_today()) s),
-		'level', u.current_level,
-		'currentArchetypeId', u.current_archetype_id)::text
-	  FROM users u
-	 WHERE u.id = p_user_id
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT json_build_object(
+			'totalWorkouts', COALESCE((SELECT t.workouts
+				FROM user_activity_totals t WHERE t.user_id = u.id), 0),
+			'totalTu', journey_total_tu(u.id),
+			'workoutsThisWeek', (SELECT count(*) FROM workouts w
+					      WHERE w.user_id = u.id
+						AND w.date > tips_today() - 7
+						AND w.date <= tips_today()),
+			'streak', (SELECT s.current_streak
+				     FROM tips_streaks(u.id, tips_today()) s),
+			'level', u.current_level,
+			'currentArchetypeId', u.current_archetype_id)::text
+		  FROM users u
+		 WHERE u.id = p_user_id
+	) q(v) limit 1);
+end;
 $$;

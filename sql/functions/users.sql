@@ -28,47 +28,61 @@ $$;
 -- The profile object of API §2.4.  NULL when the user does not exist.
 CREATE OR REPLACE FUNCTION users_profile(p_user_id text)
 RETURNS json
-LANGUAGE sql STABLE AS $$
-	SELECT json_build_object(
-		'id', u.id,
-		'email', u.email,
-		'username', u.username,
-		'displayName', u.display_name,
-		'avatarUrl', u.avatar_url,
-		'roles', u.roles,
-		'flags', json_build_object(
-			'verified', COALESCE((u.flags->>'verified')::boolean, false),
-			'banned', COALESCE((u.flags->>'banned')::boolean, false),
-			'suspended', COALESCE((u.flags->>'suspended')::boolean, false),
-			'emailConfirmed',
-			    COALESCE((u.flags->>'emailConfirmed')::boolean, false)),
-		'currentArchetypeId', u.current_archetype_id,
-		'currentLevel', u.current_level,
-		'trialStartedAt', iso_ts(u.trial_started_at),
-		'trialEndsAt', iso_ts(u.trial_ends_at),
-		'createdAt', iso_ts(u.created_at))
-	  FROM users u
-	 WHERE u.id = p_user_id
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT json_build_object(
+			'id', u.id,
+			'email', u.email,
+			'username', u.username,
+			'displayName', u.display_name,
+			'avatarUrl', u.avatar_url,
+			'roles', u.roles,
+			'flags', json_build_object(
+				'verified', COALESCE((u.flags->>'verified')::boolean, false),
+				'banned', COALESCE((u.flags->>'banned')::boolean, false),
+				'suspended', COALESCE((u.flags->>'suspended')::boolean, false),
+				'emailConfirmed',
+				    COALESCE((u.flags->>'emailConfirmed')::boolean, false)),
+			'currentArchetypeId', u.current_archetype_id,
+			'currentLevel', u.current_level,
+			'trialStartedAt', iso_ts(u.trial_started_at),
+			'trialEndsAt', iso_ts(u.trial_ends_at),
+			'createdAt', iso_ts(u.created_at))
+		  FROM users u
+		 WHERE u.id = p_user_id
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/auth/me (API §2.6): the user with the current credit balance.
 CREATE OR REPLACE FUNCTION users_me(p_user_id text)
 RETURNS json
-LANGUAGE sql STABLE AS $$
-	SELECT json_build_object(
-		'id', u.id,
-		'email', u.email,
-		'username', u.username,
-		'displayName', u.display_name,
-		'avatarUrl', u.avatar_url,
-		'roles', u.roles,
-		'currentArchetypeId', u.current_archetype_id,
-		'currentLevel', u.current_level,
-		'creditBalance', COALESCE(b.balance, 0),
-		'createdAt', iso_ts(u.created_at))
-	  FROM users u
-	  LEFT JOIN credit_balances b ON b.user_id = u.id
-	 WHERE u.id = p_user_id
+language plpgsql STABLE AS $$
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		SELECT json_build_object(
+			'id', u.id,
+			'email', u.email,
+			'username', u.username,
+			'displayName', u.display_name,
+			'avatarUrl', u.avatar_url,
+			'roles', u.roles,
+			'currentArchetypeId', u.current_archetype_id,
+			'currentLevel', u.current_level,
+			'creditBalance', COALESCE(b.balance, 0),
+			'createdAt', iso_ts(u.created_at))
+		  FROM users u
+		  LEFT JOIN credit_balances b ON b.user_id = u.id
+		 WHERE u.id = p_user_id
+	) q(v) limit 1);
+end;
 $$;
 
 -- Stores a new refresh token (its hash) for a user, valid p_ttl seconds.

@@ -178,13 +178,20 @@ $$;
 -- NULL (404) otherwise.
 create or replace function workout_get(p_id text, p_viewer text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select workout_json(w)
-	  from workouts w
-	 where w.id = p_id
-	   and (w.user_id = p_viewer or w.is_public)
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select workout_json(w)
+		  from workouts w
+		 where w.id = p_id
+		   and (w.user_id = p_viewer or w.is_public)
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/workouts and /api/workouts/me (API §4.3, §1.8): newest date
@@ -192,83 +199,104 @@ $$;
 create or replace function workout_list(p_user_id text, p_limit integer,
     p_offset bigint, p_start date, p_end date)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'workouts', coalesce((
-			select json_agg(t.doc order by t.n)
-			  from (select workout_json(w) as doc,
-				       row_number() over (order by w.date desc,
-					   w.created_at desc, w.id desc) as n
-				  from workouts w
-				 where w.user_id = p_user_id
-				   and (p_start is null or w.date >= p_start)
-				   and (p_end is null or w.date <= p_end)
-				 order by w.date desc, w.created_at desc, w.id desc
-				 limit p_limit offset p_offset) t), '[]'::json),
-		'total', (select count(*)
-		            from workouts w
-		           where w.user_id = p_user_id
-		             and (p_start is null or w.date >= p_start)
-		             and (p_end is null or w.date <= p_end)),
-		'limit', p_limit,
-		'offset', p_offset)
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'workouts', coalesce((
+				select json_agg(t.doc order by t.n)
+				  from (select workout_json(w) as doc,
+					       row_number() over (order by w.date desc,
+						   w.created_at desc, w.id desc) as n
+					  from workouts w
+					 where w.user_id = p_user_id
+					   and (p_start is null or w.date >= p_start)
+					   and (p_end is null or w.date <= p_end)
+					 order by w.date desc, w.created_at desc, w.id desc
+					 limit p_limit offset p_offset) t), '[]'::json),
+			'total', (select count(*)
+			            from workouts w
+			           where w.user_id = p_user_id
+			             and (p_start is null or w.date >= p_start)
+			             and (p_end is null or w.date <= p_end)),
+			'limit', p_limit,
+			'offset', p_offset)
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/workouts/me/stats (API §4.5).
 create or replace function workout_stats(p_user_id text)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	with d as (select (now() at time zone 'UTC')::date as today),
-	w as (
-		select w.date, workout_tu(w.total_tu, w.total_tu_exact) as tu
-		  from workouts w
-		 where w.user_id = p_user_id)
-	select json_build_object(
-		'allTime', json_build_object(
-			'workoutCount', count(w.date),
-			'totalTu', round(coalesce(sum(w.tu), 0), 2)),
-		'thisWeek', json_build_object(
-			'workoutCount', count(w.date)
-			    filter (where w.date >= d.today - 6),
-			'totalTu', round(coalesce(sum(w.tu)
-			    filter (where w.date >= d.today - 6), 0), 2)),
-		'thisMonth', json_build_object(
-			'workoutCount', count(w.date)
-			    filter (where w.date >= d.today - 29),
-			'totalTu', round(coalesce(sum(w.tu)
-			    filter (where w.date >= d.today - 29), 0), 2)))
-	  from d
-	  left join w on true
-	 group by d.today
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		with d as (select (now() at time zone 'UTC')::date as today),
+		w as (
+			select w.date, workout_tu(w.total_tu, w.total_tu_exact) as tu
+			  from workouts w
+			 where w.user_id = p_user_id)
+		select json_build_object(
+			'allTime', json_build_object(
+				'workoutCount', count(w.date),
+				'totalTu', round(coalesce(sum(w.tu), 0), 2)),
+			'thisWeek', json_build_object(
+				'workoutCount', count(w.date)
+				    filter (where w.date >= d.today - 6),
+				'totalTu', round(coalesce(sum(w.tu)
+				    filter (where w.date >= d.today - 6), 0), 2)),
+			'thisMonth', json_build_object(
+				'workoutCount', count(w.date)
+				    filter (where w.date >= d.today - 29),
+				'totalTu', round(coalesce(sum(w.tu)
+				    filter (where w.date >= d.today - 29), 0), 2)))
+		  from d
+		  left join w on true
+		 group by d.today
+	) q(v) limit 1);
+end;
 $$;
 
 -- GET /api/workouts/me/muscles (API §4.6): per-muscle sums over the
 -- workouts dated within the last p_days days including today.
 create or replace function workout_muscles(p_user_id text, p_days integer)
 returns json
-language sql
+language plpgsql
 stable
 as $$
-	select json_build_object(
-		'days', p_days,
-		'muscleActivations', coalesce((
-			select json_object_agg(t.muscle, t.total order by t.total desc,
-			    t.muscle)
-			  from (select a.key as muscle,
-				       round(sum((a.value)::numeric), 2) as total
-				  from workouts w
-				 cross join lateral jsonb_each(
-				       case when jsonb_typeof(w.muscle_activations)
-				            = 'object' then w.muscle_activations
-				            else '{}'::jsonb end) a
-				 where w.user_id = p_user_id
-				   and w.date >= (now() at time zone 'UTC')::date
-				       - (p_days - 1)
-				   and jsonb_typeof(a.value) = 'number'
-				 group by a.key) t
-			 where t.total > 0), '{}'::json))
+#variable_conflict use_column
+begin
+	-- The first row, as an SQL function answers; PL/pgSQL keeps
+	-- the plan (README, "Stored functions").
+	return (select q.v from (
+		select json_build_object(
+			'days', p_days,
+			'muscleActivations', coalesce((
+				select json_object_agg(t.muscle, t.total order by t.total desc,
+				    t.muscle)
+				  from (select a.key as muscle,
+					       round(sum((a.value)::numeric), 2) as total
+					  from workouts w
+					 cross join lateral jsonb_each(
+					       case when jsonb_typeof(w.muscle_activations)
+					            = 'object' then w.muscle_activations
+					            else '{}'::jsonb end) a
+					 where w.user_id = p_user_id
+					   and w.date >= (now() at time zone 'UTC')::date
+					       - (p_days - 1)
+					   and jsonb_typeof(a.value) = 'number'
+					 group by a.key) t
+				 where t.total > 0), '{}'::json))
+	) q(v) limit 1);
+end;
 $$;
