@@ -149,12 +149,9 @@ LANGUAGE sql STABLE AS $$
 	UNION ALL
 	SELECT 'total_minutes', floor(COALESCE(t.seconds, 0) / 60)::bigint FROM t
 	UNION ALL
-	SELECT 'streak_days',
-	       (SELECT s.longest_streak::bigint
-		  FROM tips_streaks(p_user_id, tips_today()) s)
+	SELECT 'streak_days', COALESCE(t.longest_streak, 0)::bigint FROM t
 	UNION ALL
-	SELECT 'high_fives_sent',
-	       (SELECT count(*) FROM high_fives h WHERE h.sender_id = p_user_id)
+	SELECT 'high_fives_sent', COALESCE(t.high_fives_sent, 0) FROM t
 $$;
 
 -- A stored activity event as the owner sees it in the feed (API §7.1).

@@ -21,7 +21,10 @@ create table user_activity_totals (
 	reps      numeric not null default 0,	-- Σ sets x reps, entries with reps
 	-- Σ sets x seconds per set: the entry's duration, else the exercise's
 	-- estimated_seconds when the workout was written, else 45.
-	seconds   numeric not null default 0
+	seconds   numeric not null default 0,
+	-- The longest run of consecutive training days ever.
+	longest_streak integer not null default 0,
+	high_fives_sent bigint not null default 0
 );
 
 -- The days a user trained, with how many workouts each (streaks, §6.6).
@@ -66,12 +69,56 @@ begin
 end;
 $$;
 
+-- The longest run of consecutive days in user_training_days.
+create or replace function activity_longest_streak(p_user_id text)
+returns integer
+language plpgsql
+stable
+as $$
+begin
+	return coalesce((
+		select max(n) from (
+			select count(*) as n
+			  from (select d.day - (row_number() over (
+					order by d.day))::integer as run
+				  from user_training_days d
+				 where d.user_id = p_user_id) x
+			 group by x.run
+		) runs), 0);
+end;
+$$;
+
+-- The length of the run of consecutive training days through p_day.
+create or replace function activity_run_through(p_user_id text, p_day date)
+returns integer
+language plpgsql
+stable
+as $$
+declare
+	v_back integer := 0;
+	v_fwd  integer := 0;
+begin
+	while exists (select 1 from user_training_days d
+		       where d.user_id = p_user_id
+			 and d.day = p_day - (v_back + 1)) loop
+		v_back := v_back + 1;
+	end loop;
+	while exists (select 1 from user_training_days d
+		       where d.user_id = p_user_id
+			 and d.day = p_day + (v_fwd + 1)) loop
+		v_fwd := v_fwd + 1;
+	end loop;
+	return v_back + 1 + v_fwd;
+end;
+$$;
+
 create or replace function activity_totals_track()
 returns trigger
 language plpgsql
 as $$
 declare
-	m record;
+	m      record;
+	v_same integer;		-- workouts on the new workout's day
 begin
 	if tg_op in ('DELETE', 'UPDATE') then
 		select * into m from activity_workout_metrics(old.exercise_data);
@@ -85,7 +132,12 @@ begin
 		delete from user_training_days d
 		 where d.user_id = old.user_id and d.day = old.date
 		   and d.workouts = 1;
-		if not found then
+		if found then
+			-- A day gone can split a run: count again.
+			update user_activity_totals t
+			   set longest_streak = activity_longest_streak(old.user_id)
+			 where t.user_id = old.user_id;
+		else
 			update user_training_days d set workouts = d.workouts - 1
 			 where d.user_id = old.user_id and d.day = old.date;
 		end if;
@@ -105,7 +157,35 @@ begin
 		insert into user_training_days as d (user_id, day, workouts)
 		values (new.user_id, new.date, 1)
 		on conflict (user_id, day) do update
-		   set workouts = d.workouts + 1;
+		   set workouts = d.workouts + 1
+		returning d.workouts into v_same;
+		if v_same = 1 then
+			-- A new day can only join runs: the one through it may
+			-- be the longest now.
+			update user_activity_totals t
+			   set longest_streak = greatest(t.longest_streak,
+			       activity_run_through(new.user_id, new.date))
+			 where t.user_id = new.user_id;
+		end if;
+	end if;
+	return null;
+end;
+$$;
+
+create or replace function activity_high_fives_track()
+returns trigger
+language plpgsql
+as $$
+begin
+	if tg_op = 'DELETE' then
+		update user_activity_totals t
+		   set high_fives_sent = t.high_fives_sent - 1
+		 where t.user_id = old.sender_id;
+	else
+		insert into user_activity_totals as t (user_id, high_fives_sent)
+		values (new.sender_id, 1)
+		on conflict (user_id) do update
+		   set high_fives_sent = t.high_fives_sent + 1;
 	end if;
 	return null;
 end;
@@ -118,6 +198,9 @@ create trigger workouts_activity_totals
 	    exercise_data
 	on workouts
 	for each row execute function activity_totals_track();
+create trigger high_fives_activity_totals
+	after insert or delete on high_fives
+	for each row execute function activity_high_fives_track();
 
 insert into user_activity_totals (user_id, workouts, tu, exercises, reps,
     seconds)
@@ -131,3 +214,13 @@ insert into user_training_days (user_id, day, workouts)
 select w.user_id, w.date, count(*)
   from workouts w
  group by w.user_id, w.date;
+
+update user_activity_totals t
+   set longest_streak = activity_longest_streak(t.user_id);
+
+insert into user_activity_totals as t (user_id, high_fives_sent)
+select h.sender_id, count(*)
+  from high_fives h
+ group by h.sender_id
+on conflict (user_id) do update
+   set high_fives_sent = excluded.high_fives_sent;

@@ -6,7 +6,7 @@
 -- nothing when nothing is reached.
 
 begin;
-select plan(23);
+select plan(29);
 
 insert into users (id, email, username, password_hash, trial_started_at, trial_ends_at)
 values ('user_pgtap33a', 'pgtap33a@test.invalid', 'pgtap33a', 'x', now(), now() + interval '90 days'),
@@ -88,6 +88,37 @@ select is(pg_temp.kept('user_pgtap33a'), pg_temp.fresh('user_pgtap33a'),
 select is(pg_temp.days('user_pgtap33a'), '2026-03-03x1',
 	'a delete: a day without workouts is gone');
 
+-- The longest streak: a new day joins runs, a day gone splits them.
+insert into workouts (id, user_id, date, total_tu)
+values ('workout_pgtap33_s1', 'user_pgtap33a', '2026-04-01', 1),
+       ('workout_pgtap33_s2', 'user_pgtap33a', '2026-04-02', 1),
+       ('workout_pgtap33_s4', 'user_pgtap33a', '2026-04-04', 1),
+       ('workout_pgtap33_s5', 'user_pgtap33a', '2026-04-05', 1),
+       ('workout_pgtap33_s6', 'user_pgtap33a', '2026-04-06', 1);
+select is(pg_temp.metric('user_pgtap33a', 'streak_days'), 3::bigint,
+	'longest streak: three days of 4-6 April');
+insert into workouts (id, user_id, date, total_tu)
+values ('workout_pgtap33_s3', 'user_pgtap33a', '2026-04-03', 1);
+select is(pg_temp.metric('user_pgtap33a', 'streak_days'), 6::bigint,
+	'a day that joins two runs makes one of six');
+insert into workouts (id, user_id, date, total_tu)
+values ('workout_pgtap33_s3b', 'user_pgtap33a', '2026-04-03', 1);
+delete from workouts where id = 'workout_pgtap33_s3';
+select is(pg_temp.metric('user_pgtap33a', 'streak_days'), 6::bigint,
+	'a day that keeps a workout stays in the run');
+delete from workouts where id = 'workout_pgtap33_s3b';
+select is(pg_temp.metric('user_pgtap33a', 'streak_days'), 3::bigint,
+	'a day gone splits the run again');
+
+-- High-fives sent.
+insert into high_fives (id, sender_id, recipient_id)
+values ('hf_pgtap33_1', 'user_pgtap33a', 'user_pgtap33b'),
+       ('hf_pgtap33_2', 'user_pgtap33a', 'user_pgtap33b'),
+       ('hf_pgtap33_3', 'user_pgtap33b', 'user_pgtap33a');
+delete from high_fives where id = 'hf_pgtap33_2';
+select is(pg_temp.metric('user_pgtap33a', 'high_fives_sent'), 1::bigint,
+	'high_fives_sent counts inserts and deletes');
+
 -- activity_after: the first workout milestone, once.
 select is((select jsonb_agg(e -> 'payload' ->> 'milestoneId' order by e -> 'payload' ->> 'milestoneId')
 	     from jsonb_array_elements(activity_after('user_pgtap33b')) e),
@@ -107,6 +138,12 @@ select is((select count(*) from users u
 	    cross join lateral pg_temp.fresh(u.id) f
 	    where row(k.*) is distinct from row(f.*)), 0::bigint,
 	'every user''s totals equal a fresh summation');
+select is((select count(*) from users u
+	    left join user_activity_totals t on t.user_id = u.id
+	    where coalesce(t.longest_streak, 0) <> activity_longest_streak(u.id)
+	       or coalesce(t.high_fives_sent, 0) <> (select count(*) from high_fives h
+							where h.sender_id = u.id)), 0::bigint,
+	'every user''s longest streak and high-fives sent equal a fresh count');
 
 select * from finish();
 rollback;
