@@ -24,8 +24,10 @@
  *   msgbench [-c SENDERS] [-d SECONDS] [-w WARMUP] CONV_ID TOKENS_FILE
  *
  * TOKENS_FILE holds one participant's access token a line.  Loopback only
- * (127.0.0.1:MM_HTTP_PORT).  Exits 0 when every measured send answered 2xx
- * and reached every subscriber, else 1 (2 on bad usage).
+ * (127.0.0.1:MM_HTTP_PORT).  Subscribers refused their stream, and those
+ * that missed messages (with the range of sequence numbers), are reported
+ * on stderr.  Exits 0 when every measured send answered 2xx and reached
+ * every subscriber, else 1 (2 on bad usage).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
