@@ -484,6 +484,34 @@ def test_live_delivery_to_group_and_sender():
             s.close()
 
 
+def test_live_delivery_to_a_full_group():
+    # The largest fan-out: the owner and 50 others, every one connected.
+    people = [mm.create_user(balance=0) for _ in range(51)]
+    g = mm.Client(people[0][1]).post("/api/messaging/conversations",
+                                     {"type": "group", "name": "full",
+                                      "participantIds": [u[0] for u in people[1:]]})
+    mm.status(g, 201)
+    g = g.json["id"]
+    ss = [MStream("sse", u[1]) for u in people]
+    try:
+        for s in ss:
+            mm.eq(s.status, 200, "stream opened")
+        time.sleep(0.3)
+        sent = [send(people[i], g, "full %d" % i) for i in (7, 0, 50)]
+        for r in sent:
+            mm.status(r, 201)
+        for i, s in enumerate(ss):
+            for r in sent:
+                d = s.wait_msg("message", lambda x, m=r.json["id"]: x["message"]["id"] == m,
+                               timeout=2.0)
+                mm.eq(d["message"], r.json, "participant %d: the message object" % i)
+            got = [m["data"]["message"]["id"] for m in s.msgs("message")]
+            mm.eq(len(got), len(set(got)), "participant %d: each message once" % i)
+    finally:
+        for s in ss:
+            s.close()
+
+
 # ------------------------------------------------------------ attachments
 
 
