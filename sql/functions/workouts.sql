@@ -110,21 +110,24 @@ begin
 		                     where a.id = 'workout'), 25);
 	end if;
 
-	begin
-		insert into workouts (id, user_id, date, total_tu, total_tu_exact,
-		    credits_used, notes, is_public, exercise_data,
-		    muscle_activations, idempotency_key)
-		values (v_id, p_user_id,
-		    coalesce(p_date, (now() at time zone 'UTC')::date),
-		    p_total_tu::real, p_total_tu, v_cost, p_notes,
-		    coalesce(p_is_public, true), p_exercise_data,
-		    p_muscle_activations, p_idempotency_key)
-		returning * into v_w;
-	exception when unique_violation then
+	-- ON CONFLICT rather than an exception block, which would cost a
+	-- subtransaction on every call.
+	insert into workouts (id, user_id, date, total_tu, total_tu_exact,
+	    credits_used, notes, is_public, exercise_data,
+	    muscle_activations, idempotency_key)
+	values (v_id, p_user_id,
+	    coalesce(p_date, (now() at time zone 'UTC')::date),
+	    p_total_tu::real, p_total_tu, v_cost, p_notes,
+	    coalesce(p_is_public, true), p_exercise_data,
+	    p_muscle_activations, p_idempotency_key)
+	on conflict on constraint workouts_user_id_idempotency_key_key
+	do nothing
+	returning * into v_w;
+	if not found then
 		raise exception 'workout key % of % logged concurrently, retry',
 		    p_idempotency_key, p_user_id
 		    using errcode = 'serialization_failure';
-	end;
+	end if;
 
 	if v_cost > 0 then
 		select * into v_charge
@@ -170,7 +173,8 @@ begin
 	    v_scope)
 	returning * into v_e;
 
-	return query select 201, workout_json(v_w), activity_event_json(v_e)::json;
+	return query select 201, workout_json(v_w),
+	    activity_event_json(v_e, v_user.username, v_user.display_name, false);
 end;
 $$;
 
