@@ -6,6 +6,10 @@
  * JOURNEY_AFTER_WORKOUT is for the workouts binary: run it with
  * DB_SERIALIZABLE after a workout commits; it returns a JSON array of the
  * level_up events it wrote, to publish.
+ *
+ * PRESCRIPTION_CREATE_FREE runs in autocommit: it answers a replay or an
+ * unlimited user's prescription, and NULL when the free tier must be
+ * charged through PRESCRIPTION_CREATE, run with DB_SERIALIZABLE.
  */
 #define STMT_JOURNEY(X)							\
 	X(JOURNEY_ARCHETYPES, "SELECT journey_archetypes()", 0)		\
@@ -17,6 +21,9 @@
 	X(PRESCRIPTION_REPLAY, "SELECT prescription_replay($1, $2)", 2)	\
 	X(PRESCRIPTION_CREATE, "SELECT prescription_create($1, "	\
 	    "$2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, "	\
+	    "$7::jsonb, $8::integer, $9)", 9)				\
+	X(PRESCRIPTION_CREATE_FREE, "SELECT prescription_create_free("	\
+	    "$1, $2::jsonb, $3::jsonb, $4::jsonb, $5::jsonb, $6::jsonb, "	\
 	    "$7::jsonb, $8::integer, $9)", 9)				\
 	X(PRESCRIPTION_GET, "SELECT prescription_get($1, $2)", 2)
 

@@ -488,6 +488,69 @@ as $$
 	                where s.user_id = p_user_id and s.status = 'active')
 $$;
 
+-- POST /api/prescription/generate (API §6.7), the part that costs
+-- nothing, in one call run in autocommit (READ COMMITTED) by the caller:
+-- no credit moves, so no SERIALIZABLE transaction is needed, and
+-- concurrent prescriptions of one user do not fail each other.
+--
+-- 1. Replay: this user already has a prescription with this key: that
+--    one is returned.
+-- 2. Unlimited users (§5.1): the plan is stored with creditCost 0 and
+--    returned.
+-- 3. The free tier: nothing is stored and NULL is returned; the caller
+--    then runs prescription_create SERIALIZABLE, which charges.
+--
+-- Concurrent requests with one key: the later insert waits for the
+-- earlier one's transaction and, once it committed, inserts nothing; the
+-- next statement sees the winner, which is answered as a replay.
+create or replace function prescription_create_free(p_user_id text,
+    p_constraints jsonb, p_exercises jsonb, p_warmup jsonb, p_cooldown jsonb,
+    p_substitutions jsonb, p_coverage jsonb, p_seconds integer,
+    p_key text)
+returns json
+language plpgsql
+volatile
+as $$
+declare
+	v_p prescriptions%rowtype;
+begin
+	-- A winner deleted before it could be read: try again, a few times.
+	for v_try in 1 .. 3 loop
+		if p_key is not null then
+			select * into v_p
+			  from prescriptions p
+			 where p.user_id = p_user_id and p.idempotency_key = p_key;
+			if found then
+				return prescription_json(v_p, false);
+			end if;
+		end if;
+		if not exists (select 1 from users u where u.id = p_user_id) then
+			raise exception using errcode = 'MM401',
+			    message = 'Your account no longer exists';
+		end if;
+		if not prescription_unlimited(p_user_id) then
+			return null;
+		end if;
+
+		insert into prescriptions (id, user_id, constraints, exercises,
+		    warmup, cooldown, substitutions, muscle_coverage,
+		    estimated_duration, actual_duration, credit_cost,
+		    idempotency_key)
+		values (mm_id('rx'), p_user_id, p_constraints, p_exercises,
+		    p_warmup, p_cooldown, p_substitutions, p_coverage, p_seconds,
+		    p_seconds, 0, p_key)
+		on conflict on constraint prescriptions_user_id_idempotency_key_key
+		do nothing
+		returning * into v_p;
+		if found then
+			return prescription_json(v_p, false);
+		end if;
+	end loop;
+	raise exception 'prescription key % of % used concurrently, retry',
+	    p_key, p_user_id using errcode = 'serialization_failure';
+end;
+$$;
+
 -- POST /api/prescription/generate (API §6.7): stores the plan and charges
 -- for it in one transaction, run SERIALIZABLE by the caller and retried on
 -- serialization failure.
