@@ -412,7 +412,11 @@ $$;
 -- long a prescription really took, so actual_duration starts equal to the
 -- plan.
 
--- The §6.7 document, with "constraints" (§6.8) when asked.
+-- The §6.7 document, with "constraints" (§6.8) when asked. createdAt is
+-- formatted as iso_ts() does, spelled out: iso_ts is declared immutable
+-- over the stable to_char, so the planner cannot inline it, and a SQL
+-- function that is not inlined is parsed and planned again in every
+-- transaction that calls it; this one is inlined into its callers.
 create or replace function prescription_json(p prescriptions,
     p_with_constraints boolean)
 returns json
@@ -428,7 +432,8 @@ as $$
 		'muscleCoverage', p.muscle_coverage,
 		'estimatedDuration', ceil(p.estimated_duration / 60.0)::integer,
 		'creditCost', p.credit_cost,
-		'createdAt', iso_ts(p.created_at),
+		'createdAt', to_char(p.created_at at time zone 'UTC',
+		    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
 		'constraints', p.constraints)
 	else json_build_object(
 		'id', p.id,
@@ -439,7 +444,8 @@ as $$
 		'muscleCoverage', p.muscle_coverage,
 		'estimatedDuration', ceil(p.estimated_duration / 60.0)::integer,
 		'creditCost', p.credit_cost,
-		'createdAt', iso_ts(p.created_at)) end
+		'createdAt', to_char(p.created_at at time zone 'UTC',
+		    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) end
 $$;
 
 -- The prescription this user already made with this idempotencyKey, or
@@ -476,16 +482,20 @@ end;
 $$;
 
 -- Unlimited entitlement (API §5.1): an active trial or an active
--- subscription. The economy endpoints report the same rule.
+-- subscription. The economy endpoints report the same rule. In PL/pgSQL,
+-- whose plans last for the session: a SQL function with sub-selects is
+-- never inlined, and is parsed and planned again in every transaction.
 create or replace function prescription_unlimited(p_user_id text)
 returns boolean
-language sql
+language plpgsql
 stable
 as $$
-	select exists (select 1 from users u
+begin
+	return exists (select 1 from users u
 	                where u.id = p_user_id and u.trial_ends_at > now())
 	    or exists (select 1 from subscriptions s
-	                where s.user_id = p_user_id and s.status = 'active')
+	                where s.user_id = p_user_id and s.status = 'active');
+end;
 $$;
 
 -- POST /api/prescription/generate (API §6.7), the part that costs
