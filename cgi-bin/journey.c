@@ -330,6 +330,22 @@ read_request(struct req *r, const struct catalog *cat, struct rx_request *rq,
 }
 
 /*
+ * What the solver derives from the catalog alone, built again only when
+ * the catalog reloads.
+ */
+static struct rx_facts	*facts;
+
+static const struct rx_facts *
+current_facts(const struct catalog *cat)
+{
+	if (!prescribe_facts_fit(facts, cat)) {
+		prescribe_facts_free(facts);
+		facts = prescribe_facts(cat);
+	}
+	return facts;
+}
+
+/*
  * POST /api/prescription/generate and POST /api/v1/prescription/generate:
  * 200 (new, or the original for a replayed idempotencyKey), 400
  * VALIDATION_ERROR (bad field, unknown target, no exercise fits), 400
@@ -355,7 +371,7 @@ post_generate(struct req *r)
 	if (read_request(r, cat, &rq, &cons, &key) == -1)
 		goto out;
 
-	if (prescribe(cat, &rq, &plan, &err) == -1) {
+	if (prescribe_with(cat, current_facts(cat), &rq, &plan, &err) == -1) {
 		/* A replayed key answers the original, whatever the body. */
 		if (key != NULL) {
 			params[0] = r->user->id;
