@@ -246,12 +246,14 @@ static const unsigned all_goals[] = { RX_GOAL_STRENGTH, RX_GOAL_HYPERTROPHY,
 
 /*
  * What the solver derives from one exercise alone: its primary muscles as
- * catalog indices (unknown ids left out, in their order) and its factor
- * for no goal (goal[0]) and for each of all_goals (goal[1 + i]).
+ * catalog indices (unknown ids left out, in their order), how many ids it
+ * lists (nall, unknown ones included) and its factor for no goal (goal[0])
+ * and for each of all_goals (goal[1 + i]).
  */
 struct rx_exfacts {
 	const size_t	*primary;
 	size_t		 nprimary;
+	size_t		 nall;
 	double		 goal[1 + NGOALS];
 };
 
@@ -438,7 +440,8 @@ prescribe_facts(const struct catalog *c)
 		struct rx_exfacts	*x = &f->ex[i];
 
 		x->primary = f->pool + n;
-		for (p = e->primary_muscles; p != NULL && *p != NULL; p++)
+		for (p = e->primary_muscles; p != NULL && *p != NULL; p++,
+		    x->nall++)
 			if ((m = muscle_idx(c, *p)) >= 0) {
 				f->pool[n++] = (size_t)m;
 				x->nprimary++;
@@ -784,11 +787,39 @@ block_seconds(const struct rx_plan *p)
 }
 
 static int
-same_primaries(const struct exercise *a, const struct exercise *b)
+has_index(const size_t *list, size_t n, size_t m)
 {
-	size_t	na = 0, nb = 0;
-	char	**p;
+	size_t	i;
 
+	for (i = 0; i < n; i++)
+		if (list[i] == m)
+			return 1;
+	return 0;
+}
+
+/* The same primary muscles, as sets, listing as many ids. */
+static int
+same_primaries(const struct cand *x, const struct cand *y)
+{
+	const struct exercise	 *a = x->ex, *b = y->ex;
+	const struct rx_exfacts	 *fa = x->facts, *fb = y->facts;
+	size_t			  na = 0, nb = 0, i;
+	char			**p;
+
+	/* Every id a muscle's: equal ids are equal indices. */
+	if (fa->nprimary == fa->nall && fb->nprimary == fb->nall) {
+		if (fa->nall == 0 || fa->nall != fb->nall)
+			return 0;
+		for (i = 0; i < fa->nprimary; i++)
+			if (!has_index(fb->primary, fb->nprimary,
+			    fa->primary[i]))
+				return 0;
+		for (i = 0; i < fb->nprimary; i++)
+			if (!has_index(fa->primary, fa->nprimary,
+			    fb->primary[i]))
+				return 0;
+		return 1;
+	}
 	for (p = a->primary_muscles; p != NULL && *p != NULL; p++, na++)
 		if (!catalog_list_has(b->primary_muscles, *p))
 			return 0;
@@ -831,8 +862,8 @@ substitutions(struct solver *s, long limit)
 
 			/* A swap keeps the entry's sets, reps and rest. */
 			if (c->entry >= 0 || is_timed(c->ex) !=
-			    is_timed(main->ex) || !same_primaries(main->ex,
-			    c->ex) || s->used + (limit - s->budget) +
+			    is_timed(main->ex) || !same_primaries(main, c) ||
+			    s->used + (limit - s->budget) +
 			    (long)en->sets * (c->ex->estimated_seconds -
 			    main->ex->estimated_seconds) > limit)
 				continue;
