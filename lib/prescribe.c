@@ -4,6 +4,7 @@
  * and prescriptions") for the reasoning behind the numbers.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,9 +259,10 @@ struct rx_exfacts {
 };
 
 struct rx_facts {
-	const struct exercise	*exercises;	/* the load they describe */
+	/* The load they describe (addresses only: it may be gone). */
+	uintptr_t		 exercises;
 	size_t			 nexercises;
-	const struct muscle	*muscles;
+	uintptr_t		 muscles;
 	size_t			 nmuscles;
 	long			 version;
 	struct rx_exfacts	*ex;		/* per catalog exercise */
@@ -423,9 +425,9 @@ prescribe_facts(const struct catalog *c)
 	size_t		  i, k, n = 0;
 	long		  m;
 
-	f->exercises = c->exercises;
+	f->exercises = (uintptr_t)c->exercises;
 	f->nexercises = c->nexercises;
-	f->muscles = c->muscles;
+	f->muscles = (uintptr_t)c->muscles;
 	f->nmuscles = c->nmuscles;
 	f->version = c->version;
 	for (i = 0; i < c->nexercises; i++)
@@ -456,8 +458,9 @@ prescribe_facts(const struct catalog *c)
 int
 prescribe_facts_fit(const struct rx_facts *f, const struct catalog *c)
 {
-	return f != NULL && f->exercises == c->exercises &&
-	    f->nexercises == c->nexercises && f->muscles == c->muscles &&
+	return f != NULL && f->exercises == (uintptr_t)c->exercises &&
+	    f->nexercises == c->nexercises &&
+	    f->muscles == (uintptr_t)c->muscles &&
 	    f->nmuscles == c->nmuscles && f->version == c->version;
 }
 
