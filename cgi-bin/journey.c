@@ -4,8 +4,10 @@
  *
  * Archetypes, levels and progress are answered by stored functions in
  * sql/functions/journey.sql.  A prescription is planned here, from the
- * in-memory catalog, by the solver in lib/prescribe.c; one SERIALIZABLE
- * stored function then stores it and charges for it.
+ * in-memory catalog, by the solver in lib/prescribe.c; one stored function
+ * call in autocommit then stores it for unlimited users (or answers a
+ * replayed key), and only the free tier's, which is charged, takes a
+ * SERIALIZABLE transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,6 +330,22 @@ read_request(struct req *r, const struct catalog *cat, struct rx_request *rq,
 }
 
 /*
+ * What the solver derives from the catalog alone, built again only when
+ * the catalog reloads.
+ */
+static struct rx_facts	*facts;
+
+static const struct rx_facts *
+current_facts(const struct catalog *cat)
+{
+	if (!prescribe_facts_fit(facts, cat)) {
+		prescribe_facts_free(facts);
+		facts = prescribe_facts(cat);
+	}
+	return facts;
+}
+
+/*
  * POST /api/prescription/generate and POST /api/v1/prescription/generate:
  * 200 (new, or the original for a replayed idempotencyKey), 400
  * VALIDATION_ERROR (bad field, unknown target, no exercise fits), 400
@@ -353,22 +371,22 @@ post_generate(struct req *r)
 	if (read_request(r, cat, &rq, &cons, &key) == -1)
 		goto out;
 
-	if (key != NULL) {
-		params[0] = r->user->id;
-		params[1] = key;
-		if ((res = db_exec(r, DB_READ, STMT_PRESCRIPTION_REPLAY,
-		    params)) == NULL)
-			goto out;
-		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
-			http_json(r, 200, PQgetvalue(res, 0, 0),
-			    (size_t)PQgetlength(res, 0, 0));
+	if (prescribe_with(cat, current_facts(cat), &rq, &plan, &err) == -1) {
+		/* A replayed key answers the original, whatever the body. */
+		if (key != NULL) {
+			params[0] = r->user->id;
+			params[1] = key;
+			if ((res = db_exec(r, DB_READ, STMT_PRESCRIPTION_REPLAY,
+			    params)) == NULL)
+				goto out;
+			if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+				http_json(r, 200, PQgetvalue(res, 0, 0),
+				    (size_t)PQgetlength(res, 0, 0));
+				PQclear(res);
+				goto out;
+			}
 			PQclear(res);
-			goto out;
 		}
-		PQclear(res);
-	}
-
-	if (prescribe(cat, &rq, &plan, &err) == -1) {
 		err_reply(r, ERR_VALIDATION, err);
 		goto out;
 	}
@@ -387,6 +405,20 @@ post_generate(struct req *r)
 	params[6] = cov.s;
 	params[7] = secs;
 	params[8] = key;
+	/*
+	 * One round trip answers replays and unlimited users; only a
+	 * prescription that moves credits needs the SERIALIZABLE one.
+	 */
+	if ((res = db_exec(r, DB_READ, STMT_PRESCRIPTION_CREATE_FREE,
+	    params)) == NULL)
+		goto out;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		http_json(r, 200, PQgetvalue(res, 0, 0),
+		    (size_t)PQgetlength(res, 0, 0));
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
 	(void)db_reply_json(r, DB_SERIALIZABLE, STMT_PRESCRIPTION_CREATE,
 	    params, 200);
 out:

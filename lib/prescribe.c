@@ -4,6 +4,7 @@
  * and prescriptions") for the reasoning behind the numbers.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,17 +240,44 @@ goal_factor(const struct exercise *e, unsigned goal)
 	return f;
 }
 
+/* The goals in the order their factors are averaged. */
+static const unsigned all_goals[] = { RX_GOAL_STRENGTH, RX_GOAL_HYPERTROPHY,
+    RX_GOAL_ENDURANCE, RX_GOAL_MOBILITY, RX_GOAL_FAT_LOSS };
+#define NGOALS	(sizeof(all_goals) / sizeof(all_goals[0]))
+
+/*
+ * What the solver derives from one exercise alone: its primary muscles as
+ * catalog indices (unknown ids left out, in their order), how many ids it
+ * lists (nall, unknown ones included) and its factor for no goal (goal[0])
+ * and for each of all_goals (goal[1 + i]).
+ */
+struct rx_exfacts {
+	const size_t	*primary;
+	size_t		 nprimary;
+	size_t		 nall;
+	double		 goal[1 + NGOALS];
+};
+
+struct rx_facts {
+	/* The load they describe (addresses only: it may be gone). */
+	uintptr_t		 exercises;
+	size_t			 nexercises;
+	uintptr_t		 muscles;
+	size_t			 nmuscles;
+	long			 version;
+	struct rx_exfacts	*ex;		/* per catalog exercise */
+	size_t			*pool;		/* every primary index */
+};
+
 /*
  * How much the request wants e, a positive factor on its gain: the
  * difficulty against the fitness level, compound or not, and the mean of
- * the goals' factors.
+ * the goals' factors (f->goal, goal_factor() of each).
  */
 static double
-preference(const struct rx_request *req, const struct exercise *e)
+preference(const struct rx_request *req, const struct exercise *e,
+    const struct rx_exfacts *f)
 {
-	static const unsigned	 all[] = { RX_GOAL_STRENGTH,
-	    RX_GOAL_HYPERTROPHY, RX_GOAL_ENDURANCE, RX_GOAL_MOBILITY,
-	    RX_GOAL_FAT_LOSS };
 	double			 p = 1.0, g = 0;
 	int			 cap, over, n = 0;
 	size_t			 i;
@@ -268,12 +296,12 @@ preference(const struct rx_request *req, const struct exercise *e)
 	else if (e->is_compound)
 		p *= 1.1;
 
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (req->goals & all[i]) {
-			g += goal_factor(e, all[i]);
+	for (i = 0; i < NGOALS; i++)
+		if (req->goals & all_goals[i]) {
+			g += f->goal[1 + i];
 			n++;
 		}
-	p *= n > 0 ? g / n : goal_factor(e, 0);
+	p *= n > 0 ? g / n : f->goal[0];
 	return p;
 }
 
@@ -331,13 +359,11 @@ has_str(const char *const *list, size_t n, const char *s)
 	return 0;
 }
 
-int
-prescribe_allowed(const struct catalog *c, const struct rx_request *req,
-    const struct exercise *e)
+/* The hard filters but the excluded muscles. */
+static int
+allowed_but_muscles(const struct rx_request *req, const struct exercise *e)
 {
 	char	**p;
-	long	  m;
-	size_t	  i;
 
 	if (!catalog_list_has(e->locations, req->location))
 		return 0;
@@ -346,19 +372,112 @@ prescribe_allowed(const struct catalog *c, const struct rx_request *req,
 			return 0;
 	if (has_str(req->exclude_exercises, req->nexclude_exercises, e->id))
 		return 0;
-	for (p = e->primary_muscles; p != NULL && *p != NULL; p++) {
-		if ((m = muscle_idx(c, *p)) < 0)
-			continue;
-		for (i = 0; i < req->nexclude_muscles; i++)
-			if (req->exclude_muscles[i] == (size_t)m)
-				return 0;
-	}
 	return 1;
+}
+
+static int
+excluded_muscle(const struct rx_request *req, size_t m)
+{
+	size_t	i;
+
+	for (i = 0; i < req->nexclude_muscles; i++)
+		if (req->exclude_muscles[i] == m)
+			return 1;
+	return 0;
+}
+
+int
+prescribe_allowed(const struct catalog *c, const struct rx_request *req,
+    const struct exercise *e)
+{
+	char	**p;
+	long	  m;
+
+	if (!allowed_but_muscles(req, e))
+		return 0;
+	for (p = e->primary_muscles; p != NULL && *p != NULL; p++)
+		if ((m = muscle_idx(c, *p)) >= 0 &&
+		    excluded_muscle(req, (size_t)m))
+			return 0;
+	return 1;
+}
+
+/* prescribe_allowed() with e's primary muscles already resolved. */
+static int
+allowed(const struct rx_request *req, const struct exercise *e,
+    const struct rx_exfacts *f)
+{
+	size_t	i;
+
+	if (!allowed_but_muscles(req, e))
+		return 0;
+	for (i = 0; i < f->nprimary; i++)
+		if (excluded_muscle(req, f->primary[i]))
+			return 0;
+	return 1;
+}
+
+struct rx_facts *
+prescribe_facts(const struct catalog *c)
+{
+	struct rx_facts	 *f = xcalloc(1, sizeof(*f));
+	char		**p;
+	size_t		  i, k, n = 0;
+	long		  m;
+
+	f->exercises = (uintptr_t)c->exercises;
+	f->nexercises = c->nexercises;
+	f->muscles = (uintptr_t)c->muscles;
+	f->nmuscles = c->nmuscles;
+	f->version = c->version;
+	for (i = 0; i < c->nexercises; i++)
+		for (p = c->exercises[i].primary_muscles; p != NULL &&
+		    *p != NULL; p++)
+			n++;
+	f->pool = xcalloc(n ? n : 1, sizeof(*f->pool));
+	f->ex = xcalloc(c->nexercises ? c->nexercises : 1, sizeof(*f->ex));
+	n = 0;
+	for (i = 0; i < c->nexercises; i++) {
+		const struct exercise	*e = &c->exercises[i];
+		struct rx_exfacts	*x = &f->ex[i];
+
+		x->primary = f->pool + n;
+		for (p = e->primary_muscles; p != NULL && *p != NULL; p++,
+		    x->nall++)
+			if ((m = muscle_idx(c, *p)) >= 0) {
+				f->pool[n++] = (size_t)m;
+				x->nprimary++;
+			}
+		x->goal[0] = goal_factor(e, 0);
+		for (k = 0; k < NGOALS; k++)
+			x->goal[1 + k] = goal_factor(e, all_goals[k]);
+	}
+	return f;
+}
+
+int
+prescribe_facts_fit(const struct rx_facts *f, const struct catalog *c)
+{
+	return f != NULL && f->exercises == (uintptr_t)c->exercises &&
+	    f->nexercises == c->nexercises &&
+	    f->muscles == (uintptr_t)c->muscles &&
+	    f->nmuscles == c->nmuscles && f->version == c->version;
+}
+
+void
+prescribe_facts_free(struct rx_facts *f)
+{
+	if (f == NULL)
+		return;
+	free(f->pool);
+	free(f->ex);
+	free(f);
 }
 
 /* Solver state: the allowed exercises and the plan being built. */
 struct cand {
 	const struct exercise	*ex;
+	const struct rx_exfacts	*facts;
 	double			 pref;
 	int			 rest;		/* seconds after each set */
 	int			 base;		/* base sets */
@@ -671,11 +790,39 @@ block_seconds(const struct rx_plan *p)
 }
 
 static int
-same_primaries(const struct exercise *a, const struct exercise *b)
+has_index(const size_t *list, size_t n, size_t m)
 {
-	size_t	na = 0, nb = 0;
-	char	**p;
+	size_t	i;
 
+	for (i = 0; i < n; i++)
+		if (list[i] == m)
+			return 1;
+	return 0;
+}
+
+/* The same primary muscles, as sets, listing as many ids. */
+static int
+same_primaries(const struct cand *x, const struct cand *y)
+{
+	const struct exercise	 *a = x->ex, *b = y->ex;
+	const struct rx_exfacts	 *fa = x->facts, *fb = y->facts;
+	size_t			  na = 0, nb = 0, i;
+	char			**p;
+
+	/* Every id a muscle's: equal ids are equal indices. */
+	if (fa->nprimary == fa->nall && fb->nprimary == fb->nall) {
+		if (fa->nall == 0 || fa->nall != fb->nall)
+			return 0;
+		for (i = 0; i < fa->nprimary; i++)
+			if (!has_index(fb->primary, fb->nprimary,
+			    fa->primary[i]))
+				return 0;
+		for (i = 0; i < fb->nprimary; i++)
+			if (!has_index(fa->primary, fa->nprimary,
+			    fb->primary[i]))
+				return 0;
+		return 1;
+	}
 	for (p = a->primary_muscles; p != NULL && *p != NULL; p++, na++)
 		if (!catalog_list_has(b->primary_muscles, *p))
 			return 0;
@@ -718,8 +865,8 @@ substitutions(struct solver *s, long limit)
 
 			/* A swap keeps the entry's sets, reps and rest. */
 			if (c->entry >= 0 || is_timed(c->ex) !=
-			    is_timed(main->ex) || !same_primaries(main->ex,
-			    c->ex) || s->used + (limit - s->budget) +
+			    is_timed(main->ex) || !same_primaries(main, c) ||
+			    s->used + (limit - s->budget) +
 			    (long)en->sets * (c->ex->estimated_seconds -
 			    main->ex->estimated_seconds) > limit)
 				continue;
@@ -799,17 +946,26 @@ prescribe_free(struct rx_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* An exercise that passes the hard filters, and how much it is wanted. */
+struct pick {
+	const struct exercise	*ex;
+	const struct rx_exfacts	*facts;
+	double			 pref;
+};
+
 /*
- * One attempt at a plan: with count_only the cover pass ranks exercises
- * by how many targets they cover per second rather than by their gain,
- * with minimal the warm-up and cool-down are cut to a minute each, and
- * with circuit no rest is longer than CIRCUIT_REST (many targets in
- * little time are trained as a circuit).
+ * One attempt at a plan from the allowed exercises (picks, in catalog
+ * order): with count_only the cover pass ranks exercises by how many
+ * targets they cover per second rather than by their gain, with minimal
+ * the warm-up and cool-down are cut to a minute each, and with circuit no
+ * rest is longer than CIRCUIT_REST (many targets in little time are
+ * trained as a circuit).
  */
 static int
 solve(const struct catalog *cat, const struct rx_request *req,
-    struct rx_plan *plan, const char **err, int count_only, int minimal,
-    int circuit, size_t *covered_units, size_t *coverable_units)
+    const struct pick *picks, size_t npicks, struct rx_plan *plan,
+    const char **err, int count_only, int minimal, int circuit,
+    size_t *covered_units, size_t *coverable_units)
 {
 	struct solver		 s;
 	struct rx_target	*units = NULL;
@@ -827,16 +983,14 @@ solve(const struct catalog *cat, const struct rx_request *req,
 	s.sch = scheme_for(req->goals);
 	s.plan = plan;
 	s.volume = SETS_AT_45 * req->duration / 45.0;
-	s.cands = xcalloc(cat->nexercises ? cat->nexercises : 1,
-	    sizeof(*s.cands));
-	for (i = 0; i < cat->nexercises; i++) {
-		const struct exercise	*e = &cat->exercises[i];
+	s.cands = xcalloc(npicks ? npicks : 1, sizeof(*s.cands));
+	for (i = 0; i < npicks; i++) {
+		const struct exercise	*e = picks[i].ex;
 		struct cand		*c = &s.cands[s.ncands];
 
-		if (!prescribe_allowed(cat, req, e))
-			continue;
 		c->ex = e;
-		c->pref = preference(req, e);
+		c->facts = picks[i].facts;
+		c->pref = picks[i].pref;
 		c->rest = e->is_compound ? s.sch->rest_compound :
 		    s.sch->rest_isolation;
 		if (c->rest == 0)
@@ -895,13 +1049,10 @@ solve(const struct catalog *cat, const struct rx_request *req,
 
 	/* New exercises in the fill pass must aim a primary at a target. */
 	for (i = 0; i < s.ncands; i++) {
-		char	**pm;
-		long	  mi;
+		const struct rx_exfacts	*f = s.cands[i].facts;
 
-		for (pm = s.cands[i].ex->primary_muscles; pm != NULL &&
-		    *pm != NULL && !s.cands[i].on_target; pm++)
-			if ((mi = muscle_idx(cat, *pm)) >= 0 &&
-			    s.weight[mi] == 1.0)
+		for (j = 0; j < f->nprimary && !s.cands[i].on_target; j++)
+			if (s.weight[f->primary[j]] == 1.0)
 				s.cands[i].on_target = 1;
 		if (s.cands[i].on_target)
 			s.any_on_target = 1;
@@ -998,8 +1149,8 @@ out:
 }
 
 int
-prescribe(const struct catalog *cat, const struct rx_request *req,
-    struct rx_plan *plan, const char **err)
+prescribe_with(const struct catalog *cat, const struct rx_facts *facts,
+    const struct rx_request *req, struct rx_plan *plan, const char **err)
 {
 	/*
 	 * Tried in order until every coverable target is covered; otherwise
@@ -1008,18 +1159,35 @@ prescribe(const struct catalog *cat, const struct rx_request *req,
 	static const struct {
 		int	count_only, minimal, circuit;
 	} modes[] = { { 0, 0, 0 }, { 1, 0, 0 }, { 1, 1, 0 }, { 1, 1, 1 } };
+	struct rx_facts	*own = NULL;
+	struct pick	*picks;
 	struct rx_plan	 p;
-	size_t		 i, cov, coverable, best_cov = 0;
+	size_t		 i, npicks = 0, cov, coverable, best_cov = 0;
 	int		 have = 0;
 	const char	*e;
 
 	memset(plan, 0, sizeof(*plan));
 	*err = NULL;
+	if (!prescribe_facts_fit(facts, cat))
+		facts = own = prescribe_facts(cat);
+	/* The filters and preferences do not depend on the attempt. */
+	picks = xcalloc(cat->nexercises ? cat->nexercises : 1, sizeof(*picks));
+	for (i = 0; i < cat->nexercises; i++) {
+		const struct exercise	*ex = &cat->exercises[i];
+		const struct rx_exfacts	*f = &facts->ex[i];
+
+		if (!allowed(req, ex, f))
+			continue;
+		picks[npicks].ex = ex;
+		picks[npicks].facts = f;
+		picks[npicks].pref = preference(req, ex, f);
+		npicks++;
+	}
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		cov = coverable = 0;
-		if (solve(cat, req, &p, &e, modes[i].count_only,
-		    modes[i].minimal, modes[i].circuit, &cov,
-		    &coverable) == -1) {
+		if (solve(cat, req, picks, npicks, &p, &e,
+		    modes[i].count_only, modes[i].minimal, modes[i].circuit,
+		    &cov, &coverable) == -1) {
 			prescribe_free(&p);
 			if (!have && *err == NULL)
 				*err = e;
@@ -1035,9 +1203,18 @@ prescribe(const struct catalog *cat, const struct rx_request *req,
 		if (best_cov >= coverable)
 			break;
 	}
+	free(picks);
+	prescribe_facts_free(own);
 	if (have)
 		*err = NULL;
 	return have ? 0 : -1;
+}
+
+int
+prescribe(const struct catalog *cat, const struct rx_request *req,
+    struct rx_plan *plan, const char **err)
+{
+	return prescribe_with(cat, NULL, req, plan, err);
 }
 
 /* A number with at most 2 decimals, never 0 when v > 0. */

@@ -146,6 +146,25 @@ int	prescribe(const struct catalog *, const struct rx_request *,
 void	prescribe_free(struct rx_plan *);
 
 /*
+ * What the solver derives from the catalog alone (each exercise's primary
+ * muscles as indices, its factor for each goal), to build once per
+ * catalog load rather than once per plan.  prescribe_facts() builds it
+ * (the caller frees it with prescribe_facts_free()); prescribe_with()
+ * plans with it, giving exactly what prescribe() gives, which builds it
+ * for the one plan.  prescribe_facts_fit() is 1 when f was built from
+ * this load of the catalog (same arrays, same version); prescribe_with()
+ * builds its own when it was not, so stale facts are never used.
+ */
+struct rx_facts;
+struct rx_facts	*prescribe_facts(const struct catalog *);
+void		 prescribe_facts_free(struct rx_facts *);
+int		 prescribe_facts_fit(const struct rx_facts *,
+		    const struct catalog *);
+int		 prescribe_with(const struct catalog *, const struct rx_facts *,
+		    const struct rx_request *, struct rx_plan *plan,
+		    const char **err);
+
+/*
  * Appends the plan's JSON parts (contract §6.7): the exercises array, the
  * warmup and cooldown arrays, the substitutions object and the
  * muscleCoverage object.

@@ -432,7 +432,8 @@ $$;
 -- long a prescription really took, so actual_duration starts equal to the
 -- plan.
 
--- The §6.7 document, with "constraints" (§6.8) when asked.
+-- The §6.7 document, with "constraints" (§6.8) when asked: one
+-- expression, which the planner inlines into its callers.
 create or replace function prescription_json(p prescriptions,
     p_with_constraints boolean)
 returns json
@@ -448,7 +449,8 @@ as $$
 		'muscleCoverage', p.muscle_coverage,
 		'estimatedDuration', ceil(p.estimated_duration / 60.0)::integer,
 		'creditCost', p.credit_cost,
-		'createdAt', iso_ts(p.created_at),
+		'createdAt', to_char(p.created_at at time zone 'UTC',
+		    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
 		'constraints', p.constraints)
 	else json_build_object(
 		'id', p.id,
@@ -459,7 +461,8 @@ as $$
 		'muscleCoverage', p.muscle_coverage,
 		'estimatedDuration', ceil(p.estimated_duration / 60.0)::integer,
 		'creditCost', p.credit_cost,
-		'createdAt', iso_ts(p.created_at)) end
+		'createdAt', to_char(p.created_at at time zone 'UTC',
+		    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) end
 $$;
 
 -- The prescription this user already made with this idempotencyKey, or
@@ -503,22 +506,82 @@ end;
 $$;
 
 -- Unlimited entitlement (API §5.1): an active trial or an active
--- subscription. The economy endpoints report the same rule.
+-- subscription. The economy endpoints report the same rule. In PL/pgSQL,
+-- whose plans last for the session: a SQL function with sub-selects is
+-- never inlined, and is parsed and planned again in every transaction.
 create or replace function prescription_unlimited(p_user_id text)
 returns boolean
 language plpgsql
 stable
 as $$
-#variable_conflict use_column
 begin
-	-- The first row, as an SQL function answers; PL/pgSQL keeps
-	-- the plan (README, "Stored functions").
-	return (select q.v from (
-		select exists (select 1 from users u
-		                where u.id = p_user_id and u.trial_ends_at > now())
-		    or exists (select 1 from subscriptions s
-		                where s.user_id = p_user_id and s.status = 'active')
-	) q(v) limit 1);
+	return exists (select 1 from users u
+	                where u.id = p_user_id and u.trial_ends_at > now())
+	    or exists (select 1 from subscriptions s
+	                where s.user_id = p_user_id and s.status = 'active');
+end;
+$$;
+
+-- POST /api/prescription/generate (API §6.7), the part that costs
+-- nothing, in one call run in autocommit (READ COMMITTED) by the caller:
+-- no credit moves, so no SERIALIZABLE transaction is needed, and
+-- concurrent prescriptions of one user do not fail each other.
+--
+-- 1. Replay: this user already has a prescription with this key: that
+--    one is returned.
+-- 2. Unlimited users (§5.1): the plan is stored with creditCost 0 and
+--    returned.
+-- 3. The free tier: nothing is stored and NULL is returned; the caller
+--    then runs prescription_create SERIALIZABLE, which charges.
+--
+-- Concurrent requests with one key: the later insert waits for the
+-- earlier one's transaction and, once it committed, inserts nothing; the
+-- next statement sees the winner, which is answered as a replay.
+create or replace function prescription_create_free(p_user_id text,
+    p_constraints jsonb, p_exercises jsonb, p_warmup jsonb, p_cooldown jsonb,
+    p_substitutions jsonb, p_coverage jsonb, p_seconds integer,
+    p_key text)
+returns json
+language plpgsql
+volatile
+as $$
+declare
+	v_p prescriptions%rowtype;
+begin
+	-- A winner deleted before it could be read: try again, a few times.
+	for v_try in 1 .. 3 loop
+		if p_key is not null then
+			select * into v_p
+			  from prescriptions p
+			 where p.user_id = p_user_id and p.idempotency_key = p_key;
+			if found then
+				return prescription_json(v_p, false);
+			end if;
+		end if;
+		if not exists (select 1 from users u where u.id = p_user_id) then
+			raise exception using errcode = 'MM401',
+			    message = 'Your account no longer exists';
+		end if;
+		if not prescription_unlimited(p_user_id) then
+			return null;
+		end if;
+
+		insert into prescriptions (id, user_id, constraints, exercises,
+		    warmup, cooldown, substitutions, muscle_coverage,
+		    estimated_duration, actual_duration, credit_cost,
+		    idempotency_key)
+		values (mm_id('rx'), p_user_id, p_constraints, p_exercises,
+		    p_warmup, p_cooldown, p_substitutions, p_coverage, p_seconds,
+		    p_seconds, 0, p_key)
+		on conflict on constraint prescriptions_user_id_idempotency_key_key
+		do nothing
+		returning * into v_p;
+		if found then
+			return prescription_json(v_p, false);
+		end if;
+	end loop;
+	raise exception 'prescription key % of % used concurrently, retry',
+	    p_key, p_user_id using errcode = 'serialization_failure';
 end;
 $$;
 

@@ -3,11 +3,14 @@
 -- unlimited users (trial, active subscription), refuses without enough
 -- credits (nothing stored), replays an idempotency key without a second
 -- charge (keys are per user), stores seconds and reports minutes;
--- prescription_get is owner-only and adds the constraints. Creates its own
+-- prescription_get is owner-only and adds the constraints;
+-- prescription_create_free stores what costs nothing (unlimited users,
+-- replays) in one call and leaves the free tier to prescription_create.
+-- Creates its own
 -- users; uses the credit_actions seed row for the cost when present (1).
 
 begin;
-select plan(27);
+select plan(37);
 
 insert into users (id, email, username, password_hash, trial_started_at, trial_ends_at)
 values ('user_pgtap51free', 'pgtap51free@test.invalid', 'pgtap51free', 'x',
@@ -120,6 +123,43 @@ select throws_ok($$select prescription_get('user_pgtap51free', 'rx_nope')$$, 'MM
 select throws_ok($$select prescription_create('user_pgtap51gone', cons, ex, wu, cd, subs, cov,
 	secs, null) from plan_parts$$, 'MM401', 'Your account no longer exists',
 	'unknown user: MM401');
+
+-- prescription_create_free: unlimited users are stored at creditCost 0 in
+-- one call, a replayed key answers the original, the free tier gets NULL
+-- and nothing is stored.
+insert into r select 'free-trial', prescription_create_free('user_pgtap51trial', cons, ex, wu,
+	cd, subs, cov, secs, 'key-free')::jsonb from plan_parts;
+select is((select doc - 'id' - 'createdAt' from r where label = 'free-trial'),
+	(select jsonb_build_object('exercises', ex, 'warmup', wu, 'cooldown', cd,
+	    'substitutions', subs, 'muscleCoverage', cov, 'estimatedDuration', 11,
+	    'creditCost', 0) from plan_parts),
+	'trial: the §6.7 document at creditCost 0');
+select is((select (user_id, estimated_duration, actual_duration, credit_cost, idempotency_key)::text
+	     from prescriptions where id = (select doc->>'id' from r where label = 'free-trial')),
+	'(user_pgtap51trial,630,630,0,key-free)', 'trial: stored in seconds with its key');
+select is((select doc->>'createdAt' from r where label = 'free-trial'),
+	(select iso_ts(created_at) from prescriptions
+	  where id = (select doc->>'id' from r where label = 'free-trial')),
+	'createdAt is formatted as iso_ts does');
+select is(prescription_create_free('user_pgtap51trial', cons, '[]', wu, cd, subs, cov, 999,
+	'key-free')::jsonb, (select doc from r where label = 'free-trial'), 'trial: a replay answers the original')
+  from plan_parts;
+select is((select count(*)::int from prescriptions
+	    where user_id = 'user_pgtap51trial' and idempotency_key = 'key-free'), 1,
+	'trial: a replay stores nothing');
+select is((select (prescription_create_free('user_pgtap51sub', cons, ex, wu, cd, subs, cov, secs,
+	null)::jsonb->>'creditCost')::int from plan_parts), 0, 'subscription: creditCost 0');
+select is((select count(*)::int from credit_ledger
+	    where user_id in ('user_pgtap51trial', 'user_pgtap51sub')), 0,
+	'still no ledger rows for unlimited users');
+select is((select prescription_create_free('user_pgtap51free', cons, ex, wu, cd, subs, cov, secs,
+	'key-new')::text from plan_parts), null, 'free tier: NULL, to be charged');
+select is((select prescription_create_free('user_pgtap51free', cons, '[]', wu, cd, subs, cov,
+	999, 'key-1')::jsonb from plan_parts), (select doc from r where label = 'free'),
+	'free tier: a replayed key answers the original, uncharged');
+select throws_ok($$select prescription_create_free('user_pgtap51gone', cons, ex, wu, cd, subs,
+	cov, secs, null) from plan_parts$$, 'MM401', 'Your account no longer exists',
+	'prescription_create_free: unknown user: MM401');
 
 -- The ledger invariant holds for the charged user.
 select is((select balance from credit_balances where user_id = 'user_pgtap51free'),

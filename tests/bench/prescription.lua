@@ -1,31 +1,38 @@
--- wrk script: POST /api/prescription/generate with a realistic request
--- (a 45-minute gym session for chest and triceps, hypertrophy) and one
--- fixed token for every request.  Use a trial user so nothing is charged,
--- and a stack whose MM_RATE_LIMIT_PER_MIN is raised, e.g.:
+-- POST /api/prescription/generate with a realistic request: a 45-minute
+-- gym session for chest and triceps, hypertrophy, an intermediate lifter
+-- with a well-equipped gym, and a new idempotencyKey on every request (as
+-- an app that retries safely sends).  The token is MM_BENCH_TOKEN's, a
+-- trial user's, so nothing is charged; every request stores a
+-- prescription row.  run.sh runs it (tests/bench/rows-journey.sh); by hand,
+-- against a stack started with MM_RATE_LIMIT_PER_MIN raised:
 --
---   MM_TOKEN=<access token> wrk -t2 -c16 -d20s --latency \
+--   MM_BENCH_TOKEN=<access token> wrk -t2 -c8 -d10s --latency \
 --       -s tests/bench/prescription.lua http://127.0.0.1:8080
---
--- Every request stores a prescription row.
 
-local token = os.getenv("MM_TOKEN")
+local token = os.getenv("MM_BENCH_TOKEN")
 if token == nil or token == "" then
-	error("set MM_TOKEN to an access token of a trial user")
+	error("set MM_BENCH_TOKEN to an access token of a trial user")
 end
 
-wrk.method = "POST"
-wrk.path = "/api/prescription/generate"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. token
-wrk.body = [[{"duration":45,"location":"gym",
- "equipment":["barbell","dumbbells","flat_bench","adjustable_bench",
-  "squat_rack","cable_machine","pullup_bar","dip_bars","bands"],
- "muscleTargets":["chest","triceps-long","triceps-lateral"],
- "goals":["hypertrophy"],"fitnessLevel":"intermediate",
- "preferCompound":true}]]
+local counter = 0
+local thread_id = 0
 
-done = function(summary, latency, requests)
-	io.write(string.format("p50 %.2f ms, p99 %.2f ms, %d requests\n",
-	    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-	    summary.requests))
+function setup(thread)
+	thread_id = thread_id + 1
+	thread:set("tid", thread_id)
+end
+
+function request()
+	counter = counter + 1
+	local body = '{"duration":45,"location":"gym",' ..
+		'"equipment":["barbell","dumbbells","flat_bench","adjustable_bench",' ..
+		'"squat_rack","cable_machine","pullup_bar","dip_bars","bands"],' ..
+		'"muscleTargets":["chest","triceps-long","triceps-lateral"],' ..
+		'"goals":["hypertrophy"],"fitnessLevel":"intermediate",' ..
+		'"preferCompound":true,' ..
+		'"idempotencyKey":"bench-rx-' .. tostring(tid) .. '-' .. os.time() .. '-' .. counter .. '"}'
+	return wrk.format("POST", "/api/prescription/generate", {
+		["Authorization"] = "Bearer " .. token,
+		["Content-Type"] = "application/json",
+	}, body)
 end

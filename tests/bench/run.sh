@@ -23,6 +23,7 @@ export BENCH_DIR BENCH_PORT
 declare -a ROWS=()
 declare -a NOTES=()
 declare -A RPS=()
+declare -A P99=()
 
 # wrk URL [lua] [connections] -> "rps p50_ms p99_ms errors"
 measure() {
@@ -45,18 +46,26 @@ measure() {
 		END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, err }'
 }
 
-# row NAME URL CEILING_NAME TARGET_RATIO [lua] [connections]
+# row NAME URL CEILING_NAME TARGET_RATIO [lua] [connections] [P99_TARGET_MS]
 row() {
-	local name=$1 url=$2 ceil=$3 target=$4 lua=${5:-} conns=${6:-$MM_BENCH_CONNECTIONS} r
+	local name=$1 url=$2 ceil=$3 target=$4 lua=${5:-} conns=${6:-$MM_BENCH_CONNECTIONS} p99t=${7:--} r
 	r=$(measure "$url" "$lua" "$conns")
 	read -r rps p50 p99 err <<< "$r"
-	add_row "$name" "$rps" "$p50" "$p99" "$err" "$ceil" "$target" "$conns"
+	add_row "$name" "$rps" "$p50" "$p99" "$err" "$ceil" "$target" "$conns" "$p99t"
 }
 
-# add_row NAME RPS P50 P99 ERRORS CEILING TARGET CONNECTIONS (any source)
+# add_row NAME RPS P50 P99 ERRORS CEILING TARGET CONNECTIONS [P99_TARGET_MS]
+# (any source).  A row with a p99 target is "ok" only when its p99 is
+# below it.
 add_row() {
 	RPS[$1]=$2
-	ROWS+=("$1|$2|$3|$4|$5|$6|$7|$8")
+	P99[$1]=$4
+	ROWS+=("$1|$2|$3|$4|$5|$6|$7|$8|${9:--}")
+}
+
+# p99_met NAME TARGET_MS: true when the row's p99 is below the target.
+p99_met() {
+	awk -v p="${P99[$1]:-}" -v t="$2" 'BEGIN { exit !(p != "" && p != "-" && p + 0 < t + 0) }'
 }
 
 # Runs SQL on the bench database as the superuser.
@@ -154,7 +163,7 @@ fail=0
 printf '\n%-52s %5s %9s %8s %8s %7s %6s %6s  %s\n' endpoint conns req/s p50ms p99ms non2xx ratio target verdict
 printf '%s\n' "$(printf '%.0s-' $(seq 118))"
 for r in "${ROWS[@]}"; do
-	IFS='|' read -r name rps p50 p99 err ceil target conns <<< "$r"
+	IFS='|' read -r name rps p50 p99 err ceil target conns p99t <<< "$r"
 	ratio=- verdict=""
 	if [ "$ceil" != - ] && [ -n "${RPS[$ceil]:-}" ] && [ "${RPS[$ceil]}" -gt 0 ]; then
 		ratio=$(awk -v a="$rps" -v b="${RPS[$ceil]}" 'BEGIN { printf "%.2f", a / b }')
@@ -165,6 +174,14 @@ for r in "${ROWS[@]}"; do
 		else
 			verdict="BELOW TARGET"
 		fi
+	fi
+	if [ "$p99t" != - ]; then
+		if p99_met "$name" "$p99t"; then
+			[ -n "$verdict" ] || verdict="ok"
+		else
+			verdict="${verdict:+$verdict, }P99 ABOVE TARGET"
+		fi
+		[ "$target" != - ] || target="p99<$p99t"
 	fi
 	if [ "$err" -gt 0 ]; then verdict="$verdict ERRORS"; fi
 	printf '%-52s %5s %9s %8s %8s %7s %6s %6s  %s\n' "$name" "$conns" "$rps" "$p50" "$p99" "$err" "$ratio" "$target" "$verdict"

@@ -525,6 +525,41 @@ def test_prescription_idempotency_key_replays_once():
     mm.eq(balance(other_uid), 9, "the other user is charged")
 
 
+def test_prescription_trial_concurrency_and_replays():
+    uid, tok, _ = mm.create_user(trial=True, balance=5)
+    body = {"duration": 45, "equipment": GYM, "muscleTargets": ["chest"], "goals": ["hypertrophy"]}
+
+    def same_key(_):
+        return mm.Client(tok).post("/api/prescription/generate",
+                                   dict(body, idempotencyKey="rx-trial-1"))
+    res = mm.parallel(8, same_key)
+    mm.eq([r.status for r in res], [200] * 8, "concurrent copies of a key: all 200")
+    mm.eq(len({r.json["id"] for r in res}), 1, "one prescription for the copies")
+    mm.eq({r.json["creditCost"] for r in res}, {0}, "unlimited: creditCost 0")
+    mm.eq(mm.psql("SELECT count(*) FROM prescriptions WHERE user_id = :'p1';", uid), [["1"]],
+          "stored once")
+    first = res[0].json
+
+    def new_keys(i):
+        return mm.Client(tok).post("/api/v1/prescription/generate",
+                                   dict(body, idempotencyKey="rx-trial-many-%d" % i))
+    res = mm.parallel(8, new_keys)
+    mm.eq([r.status for r in res], [200] * 8, "one user's concurrent prescriptions: all 200")
+    mm.eq(len({r.json["id"] for r in res}), 8, "eight prescriptions")
+    mm.eq({json.dumps(plan_of(r.json), sort_keys=True) for r in res},
+          {json.dumps(plan_of(first), sort_keys=True)}, "the same plan for the same request")
+
+    c = mm.Client(tok)
+    nothing_fits = {"location": "outdoor", "excludeExercises": [
+        e["id"] for e in catalog()["ex"].values() if "outdoor" in e["locations"]]}
+    mm.error(c.post("/api/prescription/generate", nothing_fits), "VALIDATION_ERROR", 400)
+    again = c.post("/api/prescription/generate", dict(nothing_fits, idempotencyKey="rx-trial-1"))
+    mm.status(again, 200)
+    mm.eq(again.json, first, "a replayed key answers the original, even for a body that fits nothing")
+    mm.eq(balance(uid), 5, "nothing charged")
+    mm.eq(ledger(uid, "prescription"), [], "no ledger row")
+
+
 # §6.8
 
 def test_prescription_get_owner_only_with_constraints():

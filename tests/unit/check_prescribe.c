@@ -521,6 +521,78 @@ START_TEST(test_prescribe_random_requests_keep_every_rule)
 }
 END_TEST
 
+/* prescribe_with() on facts built once plans exactly as prescribe(). */
+static void
+same_as_prescribe(const struct catalog *c, const struct rx_facts *f,
+    const struct rx_request *rq, unsigned seed, unsigned i)
+{
+	struct rx_plan	 p1, p2;
+	const char	*e1, *e2;
+	char		*j1, *j2;
+	int		 rc1, rc2;
+
+	rc1 = prescribe(c, rq, &p1, &e1);
+	rc2 = prescribe_with(c, f, rq, &p2, &e2);
+	ck_assert_msg(rc1 == rc2, "seed %u request %u: %d, with facts %d",
+	    seed, i, rc1, rc2);
+	if (rc1 == -1)
+		ck_assert_str_eq(e1, e2);
+	else {
+		j1 = plan_json(c, &p1);
+		j2 = plan_json(c, &p2);
+		ck_assert_msg(strcmp(j1, j2) == 0 && p1.seconds == p2.seconds,
+		    "seed %u request %u: another plan with facts", seed, i);
+		free(j1);
+		free(j2);
+	}
+	prescribe_free(&p1);
+	prescribe_free(&p2);
+}
+
+START_TEST(test_prescribe_facts_built_once_change_nothing)
+{
+	struct catalog	 c, other;
+	struct rx_facts	*f, *of;
+	unsigned	 seed, i;
+	size_t		 k;
+
+	make_catalog(&other, 99);
+	of = prescribe_facts(&other);
+	for (seed = 1; seed <= 3; seed++) {
+		make_catalog(&c, seed);
+		/* Some types, which some goals read from the document. */
+		for (k = 0; k < c.nexercises; k += 4)
+			c.exercises[k].json = xstrdup(k % 8 == 0 ?
+			    "{\"type\":\"olympic_weightlifting\"}" :
+			    "{\"type\":\"freeweight\"}");
+		f = prescribe_facts(&c);
+		ck_assert(prescribe_facts_fit(f, &c));
+		ck_assert(!prescribe_facts_fit(of, &c));
+		ck_assert(!prescribe_facts_fit(NULL, &c));
+		for (i = 0; i < NREQUESTS; i++) {
+			struct rand_req	q;
+
+			make_request(&c, &q);
+			same_as_prescribe(&c, f, &q.rq, seed, i);
+			/* Another catalog's facts are not used. */
+			if (i % 10 == 0)
+				same_as_prescribe(&c, of, &q.rq, seed, i);
+		}
+		/* A reload (another version) makes the facts stale. */
+		c.version++;
+		ck_assert(!prescribe_facts_fit(f, &c));
+		prescribe_facts_free(f);
+		for (k = 0; k < c.nexercises; k += 4) {
+			free(c.exercises[k].json);
+			c.exercises[k].json = NULL;
+		}
+		free_catalog(&c);
+	}
+	prescribe_facts_free(of);
+	free_catalog(&other);
+}
+END_TEST
+
 START_TEST(test_prescribe_bad_nothing_passes_the_filters)
 {
 	struct catalog		 c;
@@ -806,6 +878,7 @@ prescribe_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_prescribe_random_requests_keep_every_rule);
+	tcase_add_test(tc, test_prescribe_facts_built_once_change_nothing);
 	tcase_add_test(tc, test_prescribe_bad_nothing_passes_the_filters);
 	tcase_add_test(tc, test_prescribe_preferences_and_schemes);
 	tcase_add_test(tc, test_prescribe_substitutions_share_primaries);
