@@ -75,6 +75,14 @@ bench_psql() {
 	psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$MM_PG_PORT" -U "$u" -d musclemap "$@"
 }
 
+# Lets the database finish what earlier rows left behind (dirty buffers, dead
+# rows of the writes) before the next group, so that a checkpoint or an
+# autovacuum of the previous group's writes does not land in its figures.
+settle() {
+	bench_psql -c "VACUUM (ANALYZE)" >/dev/null 2>&1 || true
+	bench_psql -c "CHECKPOINT" >/dev/null 2>&1 || true
+}
+
 # Registers a user through the API and prints "id token".
 bench_user() {
 	local name=b$(date +%s%N | tail -c 10)$RANDOM body
@@ -135,6 +143,7 @@ start_ceilings
 say() { printf '%s\n' "$*"; }
 say "Benchmark: wrk -t2 -c$MM_BENCH_CONNECTIONS, ${MM_BENCH_SECONDS}s per row after a ${MM_BENCH_WARMUP}s warm-up, $(nproc) cores, loopback."
 
+settle
 row "ceiling: static file (exercises bytes)" "$CEIL/static/exercises.json" - -
 row "ceiling: FastCGI from memory (exercises)" "$CEIL/fcgi/exercises" - -
 row "ceiling: FastCGI from memory (filtered)" "$CEIL/fcgi/filtered" - -
@@ -155,6 +164,7 @@ for extra in "$HERE"/rows-*.sh; do
 	[ -f "$extra" ] || continue
 	extra_name=${extra##*/rows-}
 	wanted "${extra_name%.sh}" || continue
+	settle
 	# shellcheck source=/dev/null
 	. "$extra"
 done
@@ -164,6 +174,7 @@ printf '\n%-52s %5s %9s %8s %8s %7s %6s %6s  %s\n' endpoint conns req/s p50ms p9
 printf '%s\n' "$(printf '%.0s-' $(seq 118))"
 for r in "${ROWS[@]}"; do
 	IFS='|' read -r name rps p50 p99 err ceil target conns p99t <<< "$r"
+	p99t=${p99t:--}		# rows added by hand may leave it out
 	ratio=- verdict=""
 	if [ "$ceil" != - ] && [ -n "${RPS[$ceil]:-}" ] && [ "${RPS[$ceil]}" -gt 0 ]; then
 		ratio=$(awk -v a="$rps" -v b="${RPS[$ceil]}" 'BEGIN { printf "%.2f", a / b }')
