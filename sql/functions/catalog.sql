@@ -3,15 +3,15 @@
 -- their JSON already rendered in the contract's shape (§3).
 
 CREATE OR REPLACE FUNCTION catalog_version() RETURNS bigint
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT version FROM catalog_meta WHERE id = 1
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION catalog_muscles()

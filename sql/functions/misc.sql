@@ -37,12 +37,12 @@ $$;
 -- are taken from the stored document. Other binaries read this (e.g. the
 -- privacy flags that decide the visibility of new events, API §4.2).
 CREATE OR REPLACE FUNCTION settings_document(p_user_id text) RETURNS jsonb
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT jsonb_object_agg(d.section, (
 			SELECT jsonb_object_agg(k.key, CASE
 				WHEN jsonb_typeof(s.settings -> d.section -> k.key)
@@ -55,8 +55,8 @@ begin
 			  FROM jsonb_each(d.value) k))
 		  FROM jsonb_each(settings_defaults()) d(section, value)
 		  LEFT JOIN user_settings s ON s.user_id = p_user_id
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 -- GET /api/settings.
@@ -164,12 +164,12 @@ $$;
 CREATE OR REPLACE FUNCTION locations_nearby(p_lat double precision,
     p_lng double precision, p_radius double precision)
 RETURNS text
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		WITH box AS (
 			SELECT p_lat - degrees(p_radius / 6371.0) AS lat_lo,
 			       p_lat + degrees(p_radius / 6371.0) AS lat_hi,
@@ -199,6 +199,6 @@ begin
 			ORDER BY h.km, h.id), '[]'::json))::text
 		  FROM hit h
 		 WHERE h.km <= p_radius
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;

@@ -4,12 +4,12 @@
 -- binaries (each names its connection after its program).
 DROP FUNCTION IF EXISTS health_pool();
 CREATE FUNCTION health_pool() RETURNS text
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT jsonb_build_object(
 			'total', count(*),
 			'idle', count(*) FILTER (WHERE state = 'idle'),
@@ -17,20 +17,20 @@ begin
 		  FROM pg_stat_activity
 		 WHERE datname = current_database()
 		   AND backend_type = 'client backend'
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION migration_version() RETURNS text
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT max(version) FROM schema_migrations
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 -- The queue lock of db_exec_queued() (lib/db.h): a session advisory lock

@@ -157,12 +157,12 @@ $$;
 -- A stored activity event as the owner sees it in the feed (API §7.1).
 CREATE OR REPLACE FUNCTION milestones_event_json(e activity_events)
 RETURNS jsonb
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT jsonb_build_object(
 			'id', e.id,
 			'eventType', e.event_type,
@@ -174,8 +174,8 @@ begin
 			'createdAt', iso_ts(e.created_at))
 		  FROM (SELECT 1) one
 		  LEFT JOIN users u ON u.id = e.user_id
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 -- The per-user lock that serializes milestone bookkeeping.
@@ -268,12 +268,12 @@ $$;
 
 -- The milestone list of API §10.5 for one user (progress as stored).
 CREATE OR REPLACE FUNCTION milestones_json(p_user_id text) RETURNS json
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT json_build_object('milestones', COALESCE(json_agg(
 			json_build_object(
 				'id', m.id,
@@ -293,8 +293,8 @@ begin
 		  FROM milestones m
 		  LEFT JOIN user_milestone_progress p
 		    ON p.milestone_id = m.id AND p.user_id = p_user_id
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 -- GET /api/milestones: brings progress up to date, then lists.
@@ -435,12 +435,12 @@ $$;
 CREATE OR REPLACE FUNCTION tips_list(p_user_id text, p_trigger_type text,
     p_trigger_value text, p_category text, p_context text, p_limit integer)
 RETURNS text
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT json_build_object('tips', COALESCE(json_agg(tips_tip_json(t)
 			ORDER BY t.priority DESC, t.id), '[]'::json))::text
 		  FROM (SELECT *
@@ -455,8 +455,8 @@ begin
 				 WHERE s.user_id = p_user_id AND s.tip_id = t.id))
 			 ORDER BY t.priority DESC, t.id
 			 LIMIT p_limit) t
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 -- GET /api/tips/contextual (API §10.2): up to 5 tips for the caller's
@@ -475,12 +475,12 @@ $$;
 -- (exercise, muscle, milestone, goal, random), then id.
 CREATE OR REPLACE FUNCTION tips_contextual(p_user_id text, p_context text)
 RETURNS text
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		WITH u AS (
 			SELECT id, current_level, current_archetype_id, tips_today() AS d
 			  FROM users WHERE id = p_user_id
@@ -571,8 +571,8 @@ begin
 		  FROM (SELECT * FROM eligible
 			 ORDER BY priority DESC, specificity, id
 			 LIMIT 5) e
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 -- POST /api/tips/:id/seen and /dismiss (API §10.3): idempotent; either
@@ -636,12 +636,12 @@ $$;
 CREATE OR REPLACE FUNCTION insights_best_exercise(p_muscles text[],
     p_max_difficulty integer)
 RETURNS text
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT COALESCE((
 			SELECT e.name
 			  FROM exercises e
@@ -651,8 +651,8 @@ begin
 			 GROUP BY e.id, e.name, e.difficulty
 			 ORDER BY sum(a.activation) DESC, e.difficulty, e.name
 			 LIMIT 1), 'an exercise you know well')
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION insights_group_muscles(p_group text)
@@ -1100,12 +1100,12 @@ $$;
 -- GET /api/progress/stats (API §10.9): totals over all workouts, the last
 -- 7 days including today (§4.5), the current streak (§6.6), the level.
 CREATE OR REPLACE FUNCTION progress_stats(p_user_id text) RETURNS text
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT json_build_object(
 			'totalWorkouts', COALESCE((SELECT t.workouts
 				FROM user_activity_totals t WHERE t.user_id = u.id), 0),
@@ -1120,6 +1120,6 @@ begin
 			'currentArchetypeId', u.current_archetype_id)::text
 		  FROM users u
 		 WHERE u.id = p_user_id
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;

@@ -28,12 +28,12 @@ $$;
 -- The profile object of API §2.4.  NULL when the user does not exist.
 CREATE OR REPLACE FUNCTION users_profile(p_user_id text)
 RETURNS json
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT json_build_object(
 			'id', u.id,
 			'email', u.email,
@@ -54,19 +54,19 @@ begin
 			'createdAt', iso_ts(u.created_at))
 		  FROM users u
 		 WHERE u.id = p_user_id
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 -- GET /api/auth/me (API §2.6): the user with the current credit balance.
 CREATE OR REPLACE FUNCTION users_me(p_user_id text)
 RETURNS json
-language plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
-begin
+BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
-	return (select q.v from (
+	RETURN (SELECT q.v FROM (
 		SELECT json_build_object(
 			'id', u.id,
 			'email', u.email,
@@ -81,8 +81,8 @@ begin
 		  FROM users u
 		  LEFT JOIN credit_balances b ON b.user_id = u.id
 		 WHERE u.id = p_user_id
-	) q(v) limit 1);
-end;
+	) q(v) LIMIT 1);
+END;
 $$;
 
 -- Stores a new refresh token (its hash) for a user, valid p_ttl seconds.
