@@ -122,7 +122,6 @@ post_charge(struct req *r)
 	const cJSON	*meta;
 	const char	*action, *key, *params[5];
 	char		 amount_s[24], *meta_s = NULL;
-	PGresult	*res;
 	long		 amount = 0;
 	int		 has_amount;
 
@@ -150,15 +149,8 @@ post_charge(struct req *r)
 	params[3] = key;
 	params[4] = meta_s;
 	/* Queued per user: see db_exec_queued() in lib/db.h. */
-	if ((res = db_exec_queued(r, r->user->id, STMT_ECONOMY_CHARGE,
-	    params)) != NULL) {
-		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-			http_json(r, 200, PQgetvalue(res, 0, 0),
-			    (size_t)PQgetlength(res, 0, 0));
-		else
-			err_reply(r, ERR_INTERNAL, NULL);
-		PQclear(res);
-	}
+	(void)db_reply_result(r, db_exec_queued(r, r->user->id,
+	    STMT_ECONOMY_CHARGE, params), 200);
 	cJSON_free(meta_s);
 }
 

@@ -546,13 +546,10 @@ db_exec_queued(struct req *r, const char *key, enum stmt s,
 }
 
 int
-db_reply_json(struct req *r, enum db_mode mode, enum stmt s,
-    const char *const *params, int status)
+db_reply_result(struct req *r, PGresult *res, int status)
 {
-	PGresult	*res = db_exec(r, mode, s, params);
-
 	if (res == NULL)
-		return -1;
+		return -1;	/* db_exec() has replied */
 	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
 		PQclear(res);
 		err_reply(r, ERR_NOT_FOUND, NULL);
@@ -562,6 +559,13 @@ db_reply_json(struct req *r, enum db_mode mode, enum stmt s,
 	    (size_t)PQgetlength(res, 0, 0));
 	PQclear(res);
 	return 0;
+}
+
+int
+db_reply_json(struct req *r, enum db_mode mode, enum stmt s,
+    const char *const *params, int status)
+{
+	return db_reply_result(r, db_exec(r, mode, s, params), status);
 }
 
 PGresult *

@@ -22,8 +22,8 @@ enum db_mode {
 	DB_REPLICA,		/* the same on MM_PG_READ_URL when set and up:
 				   for reads that tolerate replication lag */
 	DB_SERIALIZABLE,	/* own SERIALIZABLE transaction, retried;
-				   BEGIN, statement and COMMIT go out in one
-				   round trip */
+				   BEGIN and the statement go out together,
+				   COMMIT once the result is seen */
 	DB_DRY_RUN,		/* own transaction, always rolled back:
 				   what a write would do, without it */
 };
@@ -59,9 +59,9 @@ PGresult	*db_exec(struct req *r, enum db_mode, enum stmt,
  * taken before the transaction begins, so that its snapshot already holds
  * what the previous holder committed, and released after the commit.
  * Concurrent writers of one user's balance then take turns instead of
- * failing each other's serialization and retrying.  Lock, transaction and
- * unlock reach the server in one pipeline, so the lock is held for the
- * server's work only, never across a round trip to this process.  Behind
+ * failing each other's serialization and retrying.  The lock goes out
+ * with BEGIN and the statement, the unlock with COMMIT, so the lock is
+ * held across one round trip to this process only.  Behind
  * a pooler in transaction mode, which has no session locks, the key is
  * ignored and retries alone keep it correct.
  */
@@ -75,6 +75,12 @@ PGresult	*db_exec_queued(struct req *r, const char *key, enum stmt,
  */
 int		 db_reply_json(struct req *r, enum db_mode, enum stmt,
 		    const char *const *params, int status);
+/*
+ * The reply of db_reply_json() for a result already in hand (from
+ * db_exec_queued(), say), which it frees; NULL means the error reply was
+ * made.
+ */
+int		 db_reply_result(struct req *r, PGresult *res, int status);
 
 /* Runs a plain SQL string outside the statement table (tools only). */
 PGresult	*db_exec_sql(const char *sql);
