@@ -505,22 +505,9 @@ begin
 end;
 $$;
 
--- Unlimited entitlement (API §5.1): an active trial or an active
--- subscription. The economy endpoints report the same rule. In PL/pgSQL,
--- whose plans last for the session: a SQL function with sub-selects is
--- never inlined, and is parsed and planned again in every transaction.
-create or replace function prescription_unlimited(p_user_id text)
-returns boolean
-language plpgsql
-stable
-as $$
-begin
-	return exists (select 1 from users u
-	                where u.id = p_user_id and u.trial_ends_at > now())
-	    or exists (select 1 from subscriptions s
-	                where s.user_id = p_user_id and s.status = 'active');
-end;
-$$;
+-- Replaced by entitlement_reason() (economy.sql), the one statement of
+-- the rule.
+drop function if exists prescription_unlimited(text);
 
 -- POST /api/prescription/generate (API §6.7), the part that costs
 -- nothing, in one call run in autocommit (READ COMMITTED) by the caller:
@@ -562,7 +549,7 @@ begin
 			raise exception using errcode = 'MM401',
 			    message = 'Your account no longer exists';
 		end if;
-		if not prescription_unlimited(p_user_id) then
+		if entitlement_reason(p_user_id) is null then
 			return null;
 		end if;
 
@@ -626,24 +613,27 @@ begin
 		raise exception using errcode = 'MM401',
 		    message = 'Your account no longer exists';
 	end if;
-	if not prescription_unlimited(p_user_id) then
+	if entitlement_reason(p_user_id) is null then
 		v_cost := coalesce((select a.default_cost from credit_actions a
 		                     where a.id = 'prescription'), 1);
 	end if;
 
-	begin
-		insert into prescriptions (id, user_id, constraints, exercises,
-		    warmup, cooldown, substitutions, muscle_coverage,
-		    estimated_duration, actual_duration, credit_cost,
-		    idempotency_key)
-		values (v_id, p_user_id, p_constraints, p_exercises, p_warmup,
-		    p_cooldown, p_substitutions, p_coverage, p_seconds,
-		    p_seconds, v_cost, p_key)
-		returning * into v_p;
-	exception when unique_violation then
+	-- ON CONFLICT rather than an exception block, which would cost a
+	-- subtransaction on every call.
+	insert into prescriptions (id, user_id, constraints, exercises,
+	    warmup, cooldown, substitutions, muscle_coverage,
+	    estimated_duration, actual_duration, credit_cost,
+	    idempotency_key)
+	values (v_id, p_user_id, p_constraints, p_exercises, p_warmup,
+	    p_cooldown, p_substitutions, p_coverage, p_seconds,
+	    p_seconds, v_cost, p_key)
+	on conflict on constraint prescriptions_user_id_idempotency_key_key
+	do nothing
+	returning * into v_p;
+	if not found then
 		raise exception 'prescription key % of % used concurrently, retry',
 		    p_key, p_user_id using errcode = 'serialization_failure';
-	end;
+	end if;
 
 	if v_cost > 0 then
 		select * into v_charge
