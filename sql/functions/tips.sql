@@ -46,8 +46,7 @@ LANGUAGE sql STABLE AS $$
 		SELECT t.day AS date FROM user_training_days t
 		 WHERE t.user_id = p_user_id
 	), isl AS (
-		SELECT min(x.date) AS first, max(x.date) AS last,
-		       count(*)::integer AS len
+		SELECT min(x.date) AS first, max(x.date) AS last
 		  FROM (SELECT d.date,
 			       d.date - (row_number() OVER (ORDER BY d.date))::integer
 				   AS grp
@@ -60,7 +59,9 @@ LANGUAGE sql STABLE AS $$
 		(SELECT p_today - i.first FROM isl i
 		  WHERE i.first <= p_today - 1 AND i.last >= p_today - 1),
 		0)::integer,
-	       COALESCE((SELECT max(i.len) FROM isl i), 0)::integer,
+	       -- Kept by the trigger on workouts (0090_activity_totals.sql).
+	       COALESCE((SELECT t.longest_streak FROM user_activity_totals t
+			  WHERE t.user_id = p_user_id), 0)::integer,
 	       (SELECT max(d.date) FROM d)
 $$;
 
