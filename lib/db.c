@@ -377,6 +377,13 @@ pipe_ok(void)
  * unlock follow together.  COMMIT is only sent once this process has seen
  * the statement succeed, so a worker that dies in between commits
  * nothing.  The lock is held across one round trip only.
+ *
+ * With a queue key the transaction also commits asynchronously, and
+ * db_wait_durable() follows the unlock in the same round trip: the next
+ * transaction of that key starts without waiting for this one's WAL flush,
+ * while this caller still only sees success once the flush covered its
+ * commit (a later commit in the WAL cannot be on disk without it).  The
+ * flushes of concurrent callers share one fsync.
  */
 static PGresult *
 run_pipelined(enum stmt s, const char *const *params, const char *key,
@@ -388,7 +395,8 @@ run_pipelined(enum stmt s, const char *const *params, const char *key,
 
 	*retryable = 0;
 	if (prepare(s) == -1 || (key != NULL && (prepare(STMT_QUEUE_LOCK) ==
-	    -1 || prepare(STMT_QUEUE_UNLOCK) == -1)))
+	    -1 || prepare(STMT_QUEUE_UNLOCK) == -1 ||
+	    prepare(STMT_WAIT_DURABLE) == -1)))
 		return NULL;
 	if (!PQenterPipelineMode(conn))
 		return NULL;
@@ -398,6 +406,8 @@ run_pipelined(enum stmt s, const char *const *params, const char *key,
 	sent = (key == NULL || (pipe_stmt(STMT_QUEUE_LOCK, kp) &&
 	    PQpipelineSync(conn))) &&
 	    pipe_sql("BEGIN ISOLATION LEVEL SERIALIZABLE") &&
+	    (key == NULL ||
+	    pipe_sql("SET LOCAL synchronous_commit TO off")) &&
 	    pipe_stmt(s, params) && PQsendFlushRequest(conn) &&
 	    PQflush(conn) == 0;
 	if (!sent)
@@ -410,6 +420,8 @@ run_pipelined(enum stmt s, const char *const *params, const char *key,
 			log_warnx("queue lock failed: running unqueued");
 	}
 	ok = pipe_ok();		/* BEGIN */
+	if (key != NULL)
+		ok = pipe_ok() && ok;	/* SET LOCAL */
 	res = pipe_result();
 	ok = ok && res != NULL && ok_status(res);
 
@@ -417,7 +429,8 @@ run_pipelined(enum stmt s, const char *const *params, const char *key,
 	sent = (ok ? pipe_sql("COMMIT") : PQpipelineSync(conn) &&
 	    pipe_sql("ROLLBACK")) && PQpipelineSync(conn) &&
 	    (key == NULL || (pipe_stmt(STMT_QUEUE_UNLOCK, kp) &&
-	    PQpipelineSync(conn)));
+	    PQpipelineSync(conn) && (!ok ||
+	    (pipe_stmt(STMT_WAIT_DURABLE, NULL) && PQpipelineSync(conn)))));
 	if (!sent || (!ok && pipe_sync() == -1))
 		goto broken;
 	end = pipe_result();
@@ -426,6 +439,13 @@ run_pipelined(enum stmt s, const char *const *params, const char *key,
 	if (key != NULL) {
 		unlocked = pipe_ok();
 		if (pipe_sync() == -1)
+			goto broken;
+		/*
+		 * Not knowing whether the commit reached the disk, answer
+		 * nothing: the caller runs the statement again on a new
+		 * connection, and an idempotent one finds what committed.
+		 */
+		if (ok && (!pipe_ok() || pipe_sync() == -1))
 			goto broken;
 	}
 	if (!PQexitPipelineMode(conn))

@@ -19,6 +19,7 @@
 	X(CATALOG_SEARCH, "SELECT * FROM catalog_search($1)", 1)	\
 	X(ACTIVITY_AFTER, "SELECT activity_after($1)", 1)		\
 	X(QUEUE_LOCK, "SELECT db_queue_lock($1)", 1)			\
-	X(QUEUE_UNLOCK, "SELECT db_queue_unlock($1)", 1)
+	X(QUEUE_UNLOCK, "SELECT db_queue_unlock($1)", 1)		\
+	X(WAIT_DURABLE, "SELECT db_wait_durable()", 0)
 
 #endif

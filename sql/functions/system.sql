@@ -46,3 +46,17 @@ CREATE OR REPLACE FUNCTION db_queue_unlock(p_key text) RETURNS boolean
 LANGUAGE sql VOLATILE AS $$
 	SELECT pg_advisory_unlock(31001, hashtext(p_key))
 $$;
+
+-- Returns once everything the calling session committed is on disk, even
+-- what it committed with synchronous_commit off: this call's own
+-- transaction writes one WAL record (a logical message nobody decodes), so
+-- its synchronous commit flushes the WAL up to there, past every earlier
+-- commit.  db_exec_queued() commits asynchronously, so that the next
+-- transaction of the same user need not wait for the disk, then calls
+-- this before it reports success (lib/db.c, run_pipelined()).
+CREATE OR REPLACE FUNCTION db_wait_durable() RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	PERFORM pg_logical_emit_message(true, 'musclemap', 'durable');
+END;
+$$;

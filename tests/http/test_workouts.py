@@ -864,3 +864,18 @@ def test_workout_crossing_a_level_emits_level_up_once():
     mm.eq(levels, list(range(2, j["level"] + 1)), "one level_up per level reached")
     cur = mm.psql("SELECT current_level FROM users WHERE id = :'p1';", uid)[0][0]
     mm.eq(int(cur), j["level"], "users.current_level")
+
+
+def test_wait_durable_flushes_an_asynchronous_commit():
+    # db_exec_queued() commits a user's workout with synchronous_commit off,
+    # so that the user's next workout need not wait for the disk, and only
+    # answers after db_wait_durable(): when that returns, the WAL must be
+    # flushed past the earlier asynchronous commit.
+    rows = mm.psql(
+        "BEGIN; SET LOCAL synchronous_commit TO off;\n"
+        "SELECT pg_logical_emit_message(true, 'musclemap-test', 'async') IS NOT NULL;\n"
+        "COMMIT;\n"
+        "SELECT pg_current_wal_insert_lsn() AS lsn \\gset\n"
+        "SELECT db_wait_durable();\n"
+        "SELECT pg_current_wal_flush_lsn() >= :'lsn'::pg_lsn, current_setting('synchronous_commit');\n")
+    mm.eq(rows[-1], ["t", "on"], "flushed past the asynchronous commit; the session stays synchronous")
