@@ -517,7 +517,13 @@ drop function if exists prescription_unlimited(text);
 -- 1. Replay: this user already has a prescription with this key: that
 --    one is returned.
 -- 2. Unlimited users (§5.1): the plan is stored with creditCost 0 and
---    returned.
+--    returned.  That commit does not wait for the WAL flush
+--    (synchronous_commit off for this transaction only): a stored free
+--    plan moves no credit and can be generated again from its request, so
+--    a server crash in the next few hundred milliseconds may lose the row
+--    (GET /api/prescription/:id then answers 404), while waiting for the
+--    disk on every plan is what set this endpoint's tail latency.  Charged
+--    prescriptions, like every credit movement, commit synchronously.
 -- 3. The free tier: nothing is stored and NULL is returned; the caller
 --    then runs prescription_create SERIALIZABLE, which charges.
 --
@@ -553,6 +559,8 @@ begin
 			return null;
 		end if;
 
+		-- Local to this transaction, so its commit (see 2. above).
+		perform set_config('synchronous_commit', 'off', true);
 		insert into prescriptions (id, user_id, constraints, exercises,
 		    warmup, cooldown, substitutions, muscle_coverage,
 		    estimated_duration, actual_duration, credit_cost,

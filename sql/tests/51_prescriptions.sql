@@ -10,7 +10,7 @@
 -- users; uses the credit_actions seed row for the cost when present (1).
 
 begin;
-select plan(37);
+select plan(41);
 
 insert into users (id, email, username, password_hash, trial_started_at, trial_ends_at)
 values ('user_pgtap51free', 'pgtap51free@test.invalid', 'pgtap51free', 'x',
@@ -124,9 +124,20 @@ select throws_ok($$select prescription_create('user_pgtap51gone', cons, ex, wu, 
 	secs, null) from plan_parts$$, 'MM401', 'Your account no longer exists',
 	'unknown user: MM401');
 
+-- Every charged prescription above commits synchronously, like every
+-- credit movement; so does a free-tier call of prescription_create_free,
+-- which stores nothing.
+select is(current_setting('synchronous_commit'), 'on',
+	'charged prescriptions leave synchronous commit on');
+select is((select prescription_create_free('user_pgtap51free', cons, ex, wu, cd, subs, cov, secs,
+	'key-sync')::text from plan_parts), null, 'free tier: NULL, nothing stored');
+select is(current_setting('synchronous_commit'), 'on',
+	'the free tier answer leaves synchronous commit on');
+
 -- prescription_create_free: unlimited users are stored at creditCost 0 in
 -- one call, a replayed key answers the original, the free tier gets NULL
--- and nothing is stored.
+-- and nothing is stored.  The transaction that stores an unlimited plan
+-- commits without waiting for the WAL flush (checked at the end).
 insert into r select 'free-trial', prescription_create_free('user_pgtap51trial', cons, ex, wu,
 	cd, subs, cov, secs, 'key-free')::jsonb from plan_parts;
 select is((select doc - 'id' - 'createdAt' from r where label = 'free-trial'),
@@ -160,6 +171,9 @@ select is((select prescription_create_free('user_pgtap51free', cons, '[]', wu, c
 select throws_ok($$select prescription_create_free('user_pgtap51gone', cons, ex, wu, cd, subs,
 	cov, secs, null) from plan_parts$$, 'MM401', 'Your account no longer exists',
 	'prescription_create_free: unknown user: MM401');
+
+select is(current_setting('synchronous_commit'), 'off',
+	'storing an unlimited plan turned synchronous commit off for its transaction');
 
 -- The ledger invariant holds for the charged user.
 select is((select balance from credit_balances where user_id = 'user_pgtap51free'),
