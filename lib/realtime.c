@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "rds.h"
 #include "realtime.h"
+#include "util.h"
 
 #define RT_TIMEOUT_MS	1000
 
@@ -139,23 +140,6 @@ connect_publisher(void)
 	return fd;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 realtime_publish(const char *channels, const char *msg, size_t len)
 {
@@ -173,7 +157,7 @@ realtime_publish(const char *channels, const char *msg, size_t len)
 	    "Content-Type: application/json\r\nAccept: application/json\r\n"
 	    "Content-Length: %lu\r\n\r\n", channels, (unsigned long)len);
 	buf_add(&req, msg, len);
-	if (write_all(fd, req.s, req.len) == -1) {
+	if (util_write_all(fd, req.s, req.len) == -1) {
 		log_warn("realtime: write to publisher");
 		goto fail;
 	}

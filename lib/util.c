@@ -1,5 +1,7 @@
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,4 +149,22 @@ util_b64_value(int c, int url)
 	if (c == (url ? '_' : '/'))
 		return 63;
 	return -1;
+}
+
+int
+util_write_all(int fd, const void *p, size_t n)
+{
+	const char	*c = p;
+	ssize_t		 w;
+
+	while (n > 0) {
+		w = send(fd, c, n, MSG_NOSIGNAL);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }

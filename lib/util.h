@@ -1,5 +1,6 @@
 /*
- * util: small helpers with no better home: randomness, hashing and hex.
+ * util: small helpers with no better home: randomness, hashing, hex and
+ * socket writes.
  */
 #ifndef MM_UTIL_H
 #define MM_UTIL_H
@@ -28,5 +29,10 @@ int	 util_addr_in(const char *addr, const char *list);
 int	 util_b64_value(int c, int url);
 /* Constant-time comparison of two equal-length buffers. */
 int	 util_ct_equal(const void *a, const void *b, size_t n);
+/*
+ * Sends all n bytes to a blocking socket (again after EINTR, never
+ * raising SIGPIPE).  0, or -1 when the peer is gone or the send failed.
+ */
+int	 util_write_all(int fd, const void *p, size_t n);
 
 #endif

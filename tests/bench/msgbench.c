@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define CONN_BUF	16384
 #define DRAIN_US	3000000LL	/* wait for deliveries after the run */
 #define ANSWER_US	10000000LL	/* wait for answers in flight */
@@ -124,23 +126,6 @@ dial(void)
 	return fd;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	w;
-
-	while (n > 0) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
 watch(struct conn *c)
 {
@@ -192,7 +177,7 @@ start_send(struct conn *c, int measured)
 	sends[nsend].status = 0;
 	sends[nsend].measured = measured;
 	nsend++;
-	if (write_all(c->fd, req, (size_t)rlen) == -1)
+	if (util_write_all(c->fd, req, (size_t)rlen) == -1)
 		return -1;
 	return 0;
 }
@@ -457,7 +442,7 @@ usage:
 		    "token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		    "Accept: text/event-stream\r\n\r\n", tokens[i]);
 		if ((subs[i].fd = dial()) == -1 ||
-		    write_all(subs[i].fd, req, (size_t)n) == -1) {
+		    util_write_all(subs[i].fd, req, (size_t)n) == -1) {
 			fprintf(stderr, "msgbench: subscriber %ld: %s\n", i,
 			    strerror(errno));
 			drop(&subs[i]);
