@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,11 +101,7 @@ cache_free(void)
 static struct verified *
 cache_slot(const char *token)
 {
-	uint64_t	h = 14695981039346656037ULL;	/* FNV-1a */
-
-	for (; *token; token++)
-		h = (h ^ (unsigned char)*token) * 1099511628211ULL;
-	return &cache[h % CACHE_SLOTS];
+	return &cache[util_fnv1a(token, strlen(token)) % CACHE_SLOTS];
 }
 
 static void
