@@ -58,7 +58,26 @@ BEGIN
 END;
 $$;
 
--- GET /api/auth/me (API §2.6): the user with the current credit balance.
+-- The GET /api/auth/me document (API §2.6): the user with the current
+-- credit balance.  An SQL function without FROM, so the planner inlines it
+-- into users_me() and auth_user_me() alike.
+CREATE OR REPLACE FUNCTION users_me_object(u users, p_balance integer)
+RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT json_build_object(
+		'id', u.id,
+		'email', u.email,
+		'username', u.username,
+		'displayName', u.display_name,
+		'avatarUrl', u.avatar_url,
+		'roles', u.roles,
+		'currentArchetypeId', u.current_archetype_id,
+		'currentLevel', u.current_level,
+		'creditBalance', p_balance,
+		'createdAt', iso_ts(u.created_at))
+$$;
+
+-- GET /api/auth/me (API §2.6) for one user id.
 CREATE OR REPLACE FUNCTION users_me(p_user_id text)
 RETURNS json
 LANGUAGE plpgsql STABLE AS $$
@@ -67,17 +86,7 @@ BEGIN
 	-- The first row, as an SQL function answers; PL/pgSQL keeps
 	-- the plan (README, "Stored functions").
 	RETURN (SELECT q.v FROM (
-		SELECT json_build_object(
-			'id', u.id,
-			'email', u.email,
-			'username', u.username,
-			'displayName', u.display_name,
-			'avatarUrl', u.avatar_url,
-			'roles', u.roles,
-			'currentArchetypeId', u.current_archetype_id,
-			'currentLevel', u.current_level,
-			'creditBalance', COALESCE(b.balance, 0),
-			'createdAt', iso_ts(u.created_at))
+		SELECT users_me_object(u, COALESCE(b.balance, 0))
 		  FROM users u
 		  LEFT JOIN credit_balances b ON b.user_id = u.id
 		 WHERE u.id = p_user_id
@@ -315,12 +324,12 @@ END;
 $$;
 
 -- The authentication lookup of auth_user() and the GET /api/auth/me
--- document (users_me()) in one round trip: /me is the hottest
+-- document (users_me_object()) in one round trip: /me is the hottest
 -- authenticated read, and its answer needs nothing the lookup has not
 -- just read. Written out as one query, not as calls of auth_user() and
 -- users_me(), so that the planner inlines it into the prepared statement
--- and plans it once per connection; a nested function call would be
--- planned again on every request. tests/http/test_auth.py checks that
+-- and plans it once per connection; a nested PL/pgSQL call would run its
+-- own statements on every request. tests/http/test_auth.py checks that
 -- both give the same document.
 CREATE OR REPLACE FUNCTION auth_user_me(p_id text)
 RETURNS TABLE (id text, username text, email text, display_name text,
@@ -330,19 +339,7 @@ LANGUAGE sql STABLE AS $$
 	       COALESCE(u.roles, '["user"]'::jsonb)::text,
 	       COALESCE((u.flags->>'banned')::boolean, false),
 	       COALESCE((u.flags->>'suspended')::boolean, false),
-	       json_build_object(
-		'id', u.id,
-		'email', u.email,
-		'username', u.username,
-		'displayName', u.display_name,
-		'avatarUrl', u.avatar_url,
-		'roles', u.roles,
-		'currentArchetypeId', u.current_archetype_id,
-		'currentLevel', u.current_level,
-		'creditBalance', COALESCE(b.balance, 0),
-		-- iso_ts(), written out (it is not inlined).
-		'createdAt', to_char(u.created_at at time zone 'UTC',
-		    'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+	       users_me_object(u, COALESCE(b.balance, 0))::text
 	  FROM users u
 	  LEFT JOIN credit_balances b ON b.user_id = u.id
 	 WHERE u.id = p_id
