@@ -61,9 +61,11 @@ PGresult	*db_exec(struct req *r, enum db_mode, enum stmt,
  * Concurrent writers of one user's balance then take turns instead of
  * failing each other's serialization and retrying.  The lock goes out
  * with BEGIN and the statement, the unlock with COMMIT, so the lock is
- * held across one round trip to this process only.  Behind
- * a pooler in transaction mode, which has no session locks, the key is
- * ignored and retries alone keep it correct.
+ * held across one round trip to this process only.  The commit does not
+ * wait for the disk inside the turn: the call returns once
+ * db_wait_durable() has seen the WAL flushed past it.  Behind a pooler in
+ * transaction mode, which has no session locks, the key is ignored and
+ * retries alone keep it correct (and commits are synchronous).
  */
 PGresult	*db_exec_queued(struct req *r, const char *key, enum stmt,
 		    const char *const *params);
